@@ -1,0 +1,157 @@
+"""The records the pipeline produces: `Article` for a page kept, `Reject` for one refused."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import re
+from datetime import UTC, datetime, timedelta
+from typing import Self
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic_core import PydanticCustomError
+
+from cleaner.urls import article_id, canonicalize_url, is_http_url
+
+# A date or a time without an offset may be read in any zone from UTC-12 to UTC+14;
+# it is in the future only if even its earliest reading is after the fetch time.
+_EARLIEST_OFFSET = timedelta(hours=14)
+_BLANK_LINES = re.compile(r"\n{3,}")
+
+
+class RejectReason(enum.StrEnum):
+    """Why a page did not become an Article."""
+
+    BLOCKED = "blocked"  # 401/403/451 or a bot wall
+    ROBOTS_DISALLOWED = "robots_disallowed"
+    HTTP_ERROR = "http_error"
+    NETWORK_ERROR = "network_error"
+    TIMEOUT = "timeout"
+    TOO_LARGE = "too_large"
+    TOO_MANY_REDIRECTS = "too_many_redirects"
+    NOT_HTML = "not_html"
+    FORBIDDEN_ADDRESS = "forbidden_address"
+    NOT_ARTICLE = "not_article"
+    EMPTY_BODY = "empty_body"
+    NO_TITLE = "no_title"
+    FUTURE_DATE = "future_date"
+    INVALID_URL = "invalid_url"
+
+
+def parse_iso_date(value: str) -> dt.date | datetime:
+    """Parse an ISO 8601 date or datetime; a date-only value stays a `date`."""
+    value = value.strip()
+    if len(value) == 10:
+        return dt.date.fromisoformat(value)
+    return datetime.fromisoformat(value)
+
+
+def _earliest_instant(value: dt.date | datetime) -> datetime:
+    """The earliest UTC instant ``value`` can denote (naive and date-only values are ambiguous)."""
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC) - _EARLIEST_OFFSET
+        return value.astimezone(UTC)
+    return datetime(value.year, value.month, value.day, tzinfo=UTC) - _EARLIEST_OFFSET
+
+
+class Article(BaseModel):
+    """One cleaned article; `model_dump(mode="json")` is exactly what is saved."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
+
+    id: str = Field(default="", description="sha256 of the canonical URL, 16 hex digits")
+    url: str = Field(description="canonical URL of the page the record was extracted from")
+    title: str = Field(min_length=1)
+    date: str | None = Field(
+        default=None,
+        description="ISO 8601 publication date; carries an offset only when the page gave one",
+    )
+    date_raw: str | None = Field(default=None, description="the date string as found on the page")
+    body: str = Field(min_length=1, description="paragraphs separated by a blank line")
+    source: str = Field(min_length=1, description="publisher name")
+    authors: list[str] = Field(default_factory=list)
+    aggregator: str | None = Field(
+        default=None, description="where it was found, if not the publisher"
+    )
+    source_url: str | None = Field(default=None, description="the original article, when known")
+    language: str | None = None
+    truncated: bool = Field(default=False, description="the body is a teaser, cut by the page")
+    paywalled: bool | None = Field(
+        default=None, description="the publisher's own claim (isAccessibleForFree), if any"
+    )
+    fetched_at: datetime | None = None
+
+    @field_validator("url")
+    @classmethod
+    def _canonical_url(cls, value: str) -> str:
+        if not is_http_url(value):
+            raise ValueError(f"url must be an absolute http(s) URL, got {value!r}")
+        return canonicalize_url(value)
+
+    @field_validator("source_url")
+    @classmethod
+    def _absolute_source_url(cls, value: str | None) -> str | None:
+        if value is not None and not is_http_url(value):
+            raise ValueError(f"source_url must be an absolute http(s) URL, got {value!r}")
+        return value
+
+    @field_validator("date")
+    @classmethod
+    def _iso_date(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        try:
+            return parse_iso_date(value).isoformat()
+        except ValueError:
+            raise ValueError(f"date must be ISO 8601, got {value!r}") from None
+
+    @field_validator("body")
+    @classmethod
+    def _normalized_body(cls, value: str) -> str:
+        return _BLANK_LINES.sub("\n\n", value.replace("\r\n", "\n")).strip()
+
+    @field_validator("authors")
+    @classmethod
+    def _distinct_authors(cls, value: list[str]) -> list[str]:
+        return list(dict.fromkeys(name.strip() for name in value if name.strip()))
+
+    @field_validator("fetched_at")
+    @classmethod
+    def _aware_fetched_at(cls, value: datetime | None) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            raise ValueError("fetched_at must carry a time zone")
+        return value
+
+    @model_validator(mode="after")
+    def _derived_and_consistent(self) -> Self:
+        expected_id = article_id(self.url)
+        if self.id and self.id != expected_id:
+            raise ValueError(f"id {self.id!r} does not match the url (expected {expected_id!r})")
+        object.__setattr__(self, "id", expected_id)
+        if self.date is not None and self.fetched_at is not None:
+            published = _earliest_instant(parse_iso_date(self.date))
+            if published > self.fetched_at:
+                raise PydanticCustomError(
+                    "future_date",
+                    "date {date} is after the fetch time {fetched_at}",
+                    {"date": self.date, "fetched_at": self.fetched_at.isoformat()},
+                )
+        return self
+
+    @property
+    def published(self) -> dt.date | datetime | None:
+        """The date as a Python object (a `date` when the page gave no time)."""
+        return None if self.date is None else parse_iso_date(self.date)
+
+
+class Reject(BaseModel):
+    """A page that did not become an Article, and why."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    url: str
+    reason: RejectReason
+    detail: str = ""
+    status: int | None = None
+    fetched_at: datetime | None = None

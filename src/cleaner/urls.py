@@ -1,0 +1,72 @@
+"""URL canonicalization and the stable record id derived from it."""
+
+from __future__ import annotations
+
+import hashlib
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+# Query parameters that identify a campaign or a click, never the content.
+_TRACKING_PREFIXES = ("utm_", "mtm_", "pk_", "hsa_")
+_TRACKING_PARAMS = frozenset(
+    {
+        "fbclid",
+        "gclid",
+        "dclid",
+        "msclkid",
+        "yclid",
+        "igshid",
+        "mc_cid",
+        "mc_eid",
+        "_ga",
+        "_gl",
+        "ocid",
+        "cmpid",
+        "ito",
+        "sr_share",
+        "share",
+        "ref_src",
+    }
+)
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def is_http_url(url: str) -> bool:
+    """True for an absolute http(s) URL with a host."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return False
+    return parts.scheme.lower() in _DEFAULT_PORTS and bool(parts.hostname)
+
+
+def canonicalize_url(url: str) -> str:
+    """Return the canonical form used for identity and deduplication.
+
+    Lower-cases scheme and host, drops default ports, fragments, tracking
+    parameters and empty queries, and sorts the remaining query parameters.
+
+    Raises:
+        ValueError: the URL is not an absolute http(s) URL.
+    """
+    url = url.strip()
+    if not is_http_url(url):
+        raise ValueError(f"not an absolute http(s) URL: {url!r}")
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    host = (parts.hostname or "").rstrip(".")
+    if ":" in host:  # IPv6 literal
+        host = f"[{host}]"
+    port = parts.port
+    netloc = host if port in (None, _DEFAULT_PORTS[scheme]) else f"{host}:{port}"
+    query = [
+        (key, value)
+        for key, value in parse_qsl(parts.query, keep_blank_values=True)
+        if key.lower() not in _TRACKING_PARAMS and not key.lower().startswith(_TRACKING_PREFIXES)
+    ]
+    query.sort()
+    return urlunsplit((scheme, netloc, parts.path or "/", urlencode(query), ""))
+
+
+def article_id(url: str) -> str:
+    """Stable 16-hex-digit id of the article at ``url`` (same canonical URL, same id)."""
+    return hashlib.sha256(canonicalize_url(url).encode("utf-8")).hexdigest()[:16]

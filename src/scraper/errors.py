@@ -1,0 +1,75 @@
+"""Errors raised by the scraper, each mapped to a reject reason and a CLI exit code.
+
+ScraperError
+├── FetchError                   a page could not be fetched usefully
+│   ├── NetworkError             DNS failure, refused or reset connection, TLS
+│   ├── FetchTimeout             connect, read or total deadline passed
+│   ├── TooManyRedirects         redirect limit reached or a redirect loop
+│   ├── ForbiddenAddress         non-http(s) scheme or a private address not allowed
+│   ├── TooLarge                 body over the byte cap (decompressed size counts)
+│   ├── HTTPStatusError          a 4xx/5xx status after retries
+│   │   └── Blocked              401/403/451: the site refused us
+│   └── NotHTML                  the response is not an HTML page
+├── StorageError                 a record or raw page could not be written
+└── ConfigError                  settings or sources are invalid
+"""
+
+from __future__ import annotations
+
+from cleaner import RejectReason
+
+
+class ScraperError(Exception):
+    """Base class of every error the scraper raises."""
+
+
+class FetchError(ScraperError):
+    """A page could not be fetched usefully; ``reason`` classifies it."""
+
+    reason: RejectReason = RejectReason.NETWORK_ERROR
+
+    def __init__(self, url: str, detail: str, *, status: int | None = None) -> None:
+        super().__init__(f"{url}: {detail}")
+        self.url = url
+        self.detail = detail
+        self.status = status
+
+
+class NetworkError(FetchError):
+    reason = RejectReason.NETWORK_ERROR
+
+
+class FetchTimeout(FetchError):
+    reason = RejectReason.TIMEOUT
+
+
+class TooManyRedirects(FetchError):
+    reason = RejectReason.TOO_MANY_REDIRECTS
+
+
+class ForbiddenAddress(FetchError):
+    reason = RejectReason.FORBIDDEN_ADDRESS
+
+
+class TooLarge(FetchError):
+    reason = RejectReason.TOO_LARGE
+
+
+class HTTPStatusError(FetchError):
+    reason = RejectReason.HTTP_ERROR
+
+
+class Blocked(HTTPStatusError):
+    reason = RejectReason.BLOCKED
+
+
+class NotHTML(FetchError):
+    reason = RejectReason.NOT_HTML
+
+
+class StorageError(ScraperError):
+    """A record or a raw page could not be written."""
+
+
+class ConfigError(ScraperError):
+    """Settings or sources are invalid."""

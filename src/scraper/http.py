@@ -1,0 +1,210 @@
+"""The only module that knows httpx: one page fetched, streamed under a byte cap.
+
+Retries, politeness and robots.txt are layered on top in `scraper.fetcher`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import ssl
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from urllib.parse import urljoin
+
+import httpx
+
+from scraper.addresses import hop_refusal
+from scraper.errors import (
+    Blocked,
+    FetchError,
+    FetchTimeout,
+    ForbiddenAddress,
+    HTTPStatusError,
+    NetworkError,
+    NotHTML,
+    TooLarge,
+    TooManyRedirects,
+)
+from scraper.settings import Settings
+
+Clock = Callable[[], datetime]
+_REDIRECTS = frozenset({301, 302, 303, 307, 308})
+_BLOCKING = frozenset({401, 403, 451})
+_HTML_TYPES = ("text/html", "application/xhtml+xml")
+
+
+def utc_now() -> datetime:
+    """The default clock."""
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class FetchedPage:
+    """One final HTTP response, with the request that produced it."""
+
+    url: str  # the URL asked for
+    final_url: str  # after redirects
+    status: int
+    headers: list[tuple[str, str]]
+    body: bytes
+    fetched_at: datetime
+    request_headers: list[tuple[str, str]] = field(default_factory=list)
+    redirects: tuple[str, ...] = ()
+    http_version: str = "HTTP/1.1"
+
+    def header(self, name: str) -> str | None:
+        """The first value of a response header (case-insensitive)."""
+        name = name.lower()
+        return next((value for key, value in self.headers if key.lower() == name), None)
+
+    @property
+    def content_type(self) -> str:
+        return (self.header("content-type") or "").split(";")[0].strip().lower()
+
+
+def make_client(settings: Settings) -> httpx.AsyncClient:
+    """The one async client of a run: pooled, no automatic redirects (we follow them)."""
+    timeouts = settings.timeouts
+    return httpx.AsyncClient(
+        headers={"User-Agent": settings.user_agent},
+        timeout=httpx.Timeout(timeouts.read, connect=timeouts.connect, pool=timeouts.total),
+        follow_redirects=False,
+        limits=httpx.Limits(max_connections=None, max_keepalive_connections=200),
+        trust_env=False,
+    )
+
+
+async def _read_capped(response: httpx.Response, url: str, max_bytes: int) -> bytes:
+    declared = response.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > max_bytes:
+        raise TooLarge(url, f"Content-Length {declared} is over the cap of {max_bytes} bytes")
+    chunks: list[bytes] = []
+    size = 0
+    # aiter_bytes yields decompressed data, so a gzip bomb stops at the cap too.
+    async for chunk in response.aiter_bytes():
+        size += len(chunk)
+        if size > max_bytes:
+            raise TooLarge(url, f"body over the cap of {max_bytes} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+async def _fetch_following_redirects(
+    client: httpx.AsyncClient,
+    url: str,
+    settings: Settings,
+    headers: Mapping[str, str],
+    clock: Clock,
+) -> FetchedPage:
+    seen: list[str] = []
+    current = url
+    previous: str | None = None
+    while True:
+        refusal = hop_refusal(previous, current, allow_private=settings.allow_private_addresses)
+        if refusal is not None:
+            raise ForbiddenAddress(url, refusal)
+        if current in seen:
+            raise TooManyRedirects(url, f"redirect loop back to {current}")
+        seen.append(current)
+        request = client.build_request("GET", current, headers=dict(headers))
+        response = await client.send(request, stream=True)
+        try:
+            location = response.headers.get("location")
+            if response.status_code in _REDIRECTS and location:
+                if len(seen) > settings.limits.max_redirects:
+                    raise TooManyRedirects(
+                        url, f"more than {settings.limits.max_redirects} redirects"
+                    )
+                previous, current = current, urljoin(current, location.strip())
+                continue
+            body = await _read_capped(response, url, settings.limits.max_bytes)
+            return FetchedPage(
+                url=url,
+                final_url=current,
+                status=response.status_code,
+                headers=list(response.headers.multi_items()),
+                body=body,
+                fetched_at=clock(),
+                request_headers=list(request.headers.multi_items()),
+                redirects=tuple(seen[:-1]),
+                http_version=response.http_version,
+            )
+        finally:
+            await response.aclose()
+
+
+async def fetch_page(
+    client: httpx.AsyncClient,
+    url: str,
+    settings: Settings,
+    *,
+    headers: Mapping[str, str] | None = None,
+    clock: Clock = utc_now,
+) -> FetchedPage:
+    """Fetch ``url`` once (no retry), following redirects, under the total deadline.
+
+    Returns the final response whatever its status; `check_article_response` judges it.
+
+    Raises:
+        FetchError: network failure, timeout, redirect problem, forbidden hop or size cap.
+    """
+    try:
+        async with asyncio.timeout(settings.timeouts.total):
+            return await _fetch_following_redirects(client, url, settings, headers or {}, clock)
+    except TimeoutError:
+        raise FetchTimeout(
+            url, f"no complete response within {settings.timeouts.total:g} s"
+        ) from None
+    except httpx.TimeoutException as exc:
+        raise FetchTimeout(url, f"{type(exc).__name__.lower()}: {exc or 'timed out'}") from None
+    except httpx.UnsupportedProtocol as exc:
+        raise ForbiddenAddress(url, str(exc)) from None
+    except (httpx.TransportError, httpx.InvalidURL) as exc:
+        raise NetworkError(url, _describe(exc)) from None
+
+
+def _describe(exc: Exception) -> str:
+    """A short cause for a transport error (httpx often hides the OS error in the chain)."""
+    cause: BaseException | None = exc
+    while cause is not None:
+        if isinstance(cause, socket.gaierror):
+            return f"DNS lookup failed ({cause.strerror or cause})"
+        if isinstance(cause, ConnectionRefusedError):
+            return "connection refused"
+        if isinstance(cause, ConnectionResetError):
+            return "connection reset by peer"
+        if isinstance(cause, ssl.SSLError):
+            return f"TLS error ({cause.reason or cause})"
+        cause = cause.__cause__ or cause.__context__
+    text = str(exc) or type(exc).__name__
+    if "Name or service not known" in text or "Temporary failure in name resolution" in text:
+        return f"DNS lookup failed ({text})"
+    return text
+
+
+def check_article_response(page: FetchedPage) -> None:
+    """Raise the right `FetchError` unless ``page`` is a successful HTML response."""
+    if page.status in _BLOCKING:
+        raise Blocked(page.url, f"HTTP {page.status}: the site refused access", status=page.status)
+    if page.status >= 400:
+        raise HTTPStatusError(page.url, f"HTTP {page.status}", status=page.status)
+    if page.status != 200:
+        raise HTTPStatusError(page.url, f"unexpected HTTP {page.status}", status=page.status)
+    if page.content_type and not page.content_type.startswith(_HTML_TYPES):
+        raise NotHTML(page.url, f"content type {page.content_type!r} is not HTML", status=200)
+    head = page.body[:512].lstrip().lower()
+    if not page.content_type and not head.startswith((b"<!doctype html", b"<html", b"<")):
+        raise NotHTML(page.url, "no content type, and the body does not look like HTML")
+
+
+__all__ = [
+    "Clock",
+    "FetchError",
+    "FetchedPage",
+    "check_article_response",
+    "fetch_page",
+    "make_client",
+    "utc_now",
+]

@@ -1,0 +1,148 @@
+"""Raw responses as WARC files under ``data/raw/``, so cleaning can be re-run without refetching.
+
+Each writer owns its own file (process id and a sequence number in the name), so
+concurrent runs never interleave; files rotate by size. A record pair (request,
+response) is written in one go and flushed, so a crash leaves at most a truncated
+tail that readers skip.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from http import HTTPStatus
+from pathlib import Path
+from types import TracebackType
+from typing import BinaryIO, Self
+from urllib.parse import urlsplit
+
+from warcio.archiveiterator import ArchiveIterator
+from warcio.exceptions import ArchiveLoadFailed
+from warcio.statusandheaders import StatusAndHeaders
+from warcio.warcwriter import WARCWriter
+
+from scraper.errors import StorageError
+from scraper.http import FetchedPage
+
+DEFAULT_MAX_FILE_BYTES = 256 * 1024 * 1024  # keeps files easy to move and shard
+
+
+class WarcStore:
+    """Appends fetched pages to rotating gzip'd WARC files in one directory."""
+
+    def __init__(self, directory: Path, max_file_bytes: int = DEFAULT_MAX_FILE_BYTES) -> None:
+        self.directory = directory
+        self.max_file_bytes = max_file_bytes
+        self._handle: BinaryIO | None = None
+        self._path: Path | None = None
+        self._sequence = 0
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    @property
+    def path(self) -> Path | None:
+        """The file being written, if any."""
+        return self._path
+
+    def _open_next(self) -> BinaryIO:
+        self.close()
+        self._sequence += 1
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
+        name = f"raw-{stamp}-{os.getpid()}-{self._sequence:04d}.warc.gz"
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            self._path = self.directory / name
+            self._handle = self._path.open("ab")
+        except OSError as exc:
+            raise StorageError(f"cannot open raw store {self.directory}: {exc.strerror}") from exc
+        return self._handle
+
+    def append(self, page: FetchedPage) -> None:
+        """Write the request and response of ``page`` as two WARC records."""
+        handle = self._handle
+        if handle is None or handle.tell() >= self.max_file_bytes:
+            handle = self._open_next()
+        buffer = io.BytesIO()
+        writer = WARCWriter(buffer, gzip=True)
+        date = page.fetched_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        headers = [(k, v) for k, v in page.headers if k.lower() not in _RECODED]
+        headers.append(("Content-Length", str(len(page.body))))
+        response = writer.create_warc_record(
+            page.final_url,
+            "response",
+            payload=io.BytesIO(page.body),
+            http_headers=StatusAndHeaders(
+                f"{page.status} {_reason(page.status)}", headers, protocol=page.http_version
+            ),
+            warc_headers_dict={"WARC-Date": date, "WARC-Source-URI": page.url},
+        )
+        request = writer.create_warc_record(
+            page.final_url,
+            "request",
+            payload=io.BytesIO(b""),
+            http_headers=StatusAndHeaders(
+                f"GET {_target(page.final_url)} {page.http_version}",
+                page.request_headers,
+                is_http_request=True,
+            ),
+            warc_headers_dict={"WARC-Date": date},
+        )
+        writer.write_record(response)
+        writer.write_record(request)
+        try:
+            handle.write(buffer.getvalue())
+            handle.flush()
+        except OSError as exc:
+            raise StorageError(f"cannot write raw store {self._path}: {exc.strerror}") from exc
+
+    def close(self) -> None:
+        if self._handle is not None:
+            self._handle.close()
+            self._handle = None
+
+
+# The body is stored decoded, so the headers describing the transfer encoding would lie.
+_RECODED = frozenset({"content-encoding", "transfer-encoding", "content-length"})
+
+
+def _reason(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Unknown"
+
+
+def _target(url: str) -> str:
+    parts = urlsplit(url)
+    return (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+
+
+def iter_pages(path: Path) -> Iterator[FetchedPage]:
+    """Pages stored in one WARC file (or every ``*.warc.gz`` under a directory), in order."""
+    files = sorted(path.rglob("*.warc.gz")) if path.is_dir() else [path]
+    for file in files:
+        with file.open("rb") as handle:
+            try:
+                for record in ArchiveIterator(handle):
+                    if record.rec_type != "response" or record.http_headers is None:
+                        continue
+                    fetched = record.rec_headers.get_header("WARC-Date")
+                    yield FetchedPage(
+                        url=record.rec_headers.get_header("WARC-Source-URI")
+                        or record.rec_headers.get_header("WARC-Target-URI"),
+                        final_url=record.rec_headers.get_header("WARC-Target-URI"),
+                        status=int(record.http_headers.get_statuscode()),
+                        headers=list(record.http_headers.headers),
+                        body=record.content_stream().read(),
+                        fetched_at=datetime.fromisoformat(fetched.replace("Z", "+00:00")),
+                    )
+            except (ArchiveLoadFailed, EOFError, OSError, ValueError):
+                continue  # a tail truncated by a crash: what came before it was yielded

@@ -1,0 +1,79 @@
+"""Records on disk: atomic writes, stable JSON, and file names that cannot escape ``data/``."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+import tempfile
+import unicodedata
+from pathlib import Path
+from typing import Any
+
+from cleaner import Article, Reject
+from scraper.errors import StorageError
+
+_UNSAFE = re.compile(r"[^a-z0-9._-]+")
+_MAX_COMPONENT = 80
+# Names Windows refuses as files, even with an extension; harmless to avoid everywhere.
+_RESERVED = frozenset(
+    {"con", "prn", "aux", "nul"} | {f"com{i}" for i in range(10)} | {f"lpt{i}" for i in range(10)}
+)
+
+
+def safe_component(name: str, fallback: str = "unknown") -> str:
+    """A lower-case ASCII file-name component for ``name``: no separators, dots or devices."""
+    folded = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii")
+    slug = _UNSAFE.sub("-", folded.lower()).strip("-._")[:_MAX_COMPONENT].strip("-._")
+    if not slug or slug.split(".")[0] in _RESERVED:
+        return fallback if not slug else f"_{slug}"
+    return slug
+
+
+def to_json(model: Article | Reject) -> str:
+    """The saved form: UTF-8 JSON, keys in model order, one trailing newline."""
+    return json.dumps(model.model_dump(mode="json"), ensure_ascii=False, indent=2) + "\n"
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` so that readers see the old file or the new one, never half.
+
+    Raises:
+        StorageError: the directory cannot be created or the disk refused the write.
+    """
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, temp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as exc:
+        raise StorageError(f"cannot write {path}: {exc.strerror or exc}") from exc
+    temp = Path(temp_name)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        temp.replace(path)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            temp.unlink()
+        raise StorageError(f"cannot write {path}: {exc.strerror or exc}") from exc
+
+
+def clean_path(data_dir: Path, article: Article) -> Path:
+    """``data/clean/<source>/<id>.json`` for an article."""
+    return data_dir / "clean" / safe_component(article.source) / f"{article.id}.json"
+
+
+def save_article(data_dir: Path, article: Article) -> Path:
+    """Write the article's record atomically; return its path."""
+    path = clean_path(data_dir, article)
+    write_atomic(path, to_json(article))
+    return path
+
+
+def load_json(path: Path) -> dict[str, Any]:
+    """Read a saved record."""
+    with path.open(encoding="utf-8") as handle:
+        data: dict[str, Any] = json.load(handle)
+    return data

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
 import re
@@ -10,8 +11,9 @@ import tempfile
 import unicodedata
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
-from cleaner import Article, Reject
+from cleaner import Article, Reject, article_id
 from scraper.errors import StorageError
 
 _UNSAFE = re.compile(r"[^a-z0-9._-]+")
@@ -70,6 +72,27 @@ def save_article(data_dir: Path, article: Article) -> Path:
     path = clean_path(data_dir, article)
     write_atomic(path, to_json(article))
     return path
+
+
+def reject_path(data_dir: Path, reject: Reject) -> Path:
+    """``data/rejects/<host>/<id>.json``: one file per URL, the latest reason wins."""
+    host = urlsplit(reject.url).hostname or "unknown"
+    return data_dir / "rejects" / safe_component(host) / f"{article_id_or_hash(reject.url)}.json"
+
+
+def save_reject(data_dir: Path, reject: Reject) -> Path:
+    """Write the reject record atomically; return its path."""
+    path = reject_path(data_dir, reject)
+    write_atomic(path, to_json(reject))
+    return path
+
+
+def article_id_or_hash(url: str) -> str:
+    """The article id of ``url``, or a hash of the raw string when it is not a valid URL."""
+    try:
+        return article_id(url)
+    except ValueError:
+        return hashlib.sha256(url.encode("utf-8", "replace")).hexdigest()[:16]
 
 
 def load_json(path: Path) -> dict[str, Any]:

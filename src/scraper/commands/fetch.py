@@ -1,0 +1,67 @@
+"""`scraper fetch URL`: one page fetched, cleaned and printed."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from cleaner import Article, ExtractionError, extract
+from scraper.cli import ConfigOption, DataDirOption, UserAgentOption, app, fail, settings_from
+from scraper.errors import FetchError, StorageError
+from scraper.exitcodes import ExitCode, exit_code_for
+from scraper.http import check_article_response, fetch_page, make_client
+from scraper.rawstore import WarcStore
+from scraper.settings import Settings
+from scraper.storage import save_article, to_json, write_atomic
+
+
+async def _fetch_article(url: str, settings: Settings, save: bool) -> Article:
+    async with make_client(settings) as client:
+        page = await fetch_page(client, url, settings)
+    if save:
+        with WarcStore(settings.data_dir / "raw") as store:
+            store.append(page)
+    check_article_response(page)
+    return extract(
+        page.body, url=page.final_url, fetched_at=page.fetched_at, headers=dict(page.headers)
+    )
+
+
+@app.command()
+def fetch(
+    url: Annotated[str, typer.Argument(help="The article page to fetch.")],
+    save: Annotated[
+        bool, typer.Option("--save", help="Also write data/clean/<source>/<id>.json and raw WARC.")
+    ] = False,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write the JSON record to this file.")
+    ] = None,
+    config: ConfigOption = None,
+    data_dir: DataDirOption = None,
+    user_agent: UserAgentOption = None,
+) -> None:
+    """Fetch one URL, clean it, and print the record as JSON.
+
+    Exit codes: 0 ok, 3 network, 4 timeout, 5 HTTP error, 6 blocked (401/403/451),
+    7 not HTML, 8 too large, 9 not an article, 10 cannot write output.
+    """
+    settings = settings_from(config, data_dir=data_dir, user_agent=user_agent)
+    try:
+        article = asyncio.run(_fetch_article(url, settings, save))
+        if save:
+            save_article(settings.data_dir, article)
+        text = to_json(article)
+        if output is not None:
+            write_atomic(output, text)
+        else:
+            sys.stdout.write(text)
+    except FetchError as exc:
+        fail(exit_code_for(exc.reason), f"{exc.reason.value}: {exc}")
+    except ExtractionError as exc:
+        fail(ExitCode.NOT_ARTICLE, f"{url}: not an article ({exc})")
+    except StorageError as exc:
+        fail(ExitCode.OUTPUT, str(exc))

@@ -1,0 +1,241 @@
+"""Accuracy and speed of `cleaner.extract` next to trafilatura, on the fundus-dev corpus.
+
+Usage (from the repository root):
+
+    .venv/bin/python benchmarks/eval_cleaner.py [--corpus PATH] [--worst N] [--only ours]
+
+The corpus (``../shared/corpus/fundus-dev`` by default) is ``expected.jsonl`` plus
+``html/<id>.html.gz``; see its README. Both extractors get the same decoded ``str`` of
+every page and only the extraction call is timed. Scores are macro averages over pages:
+
+- title: exact match after whitespace normalization;
+- date: same calendar day as expected, over pages whose expected date is not null;
+- authors F1: set F1 of whitespace/case-normalized names, over pages with
+  ``authors_annotated`` (both empty counts as 1);
+- body P/R/F1: multiset overlap of lower-cased ``\\w+`` tokens;
+- failures: the extractor raised or returned nothing (the page scores 0 on every field).
+
+Exits 0 with "skipped: corpus not found" when the corpus is absent.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import re
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+DEFAULT_CORPUS = REPO.parent / "shared" / "corpus" / "fundus-dev"
+_TOKEN = re.compile(r"\w+")
+
+
+@dataclass(frozen=True)
+class Page:
+    """One corpus page and what it should yield."""
+
+    id: str
+    url: str
+    html: str
+    crawled: datetime | None
+    title: str
+    date: str | None
+    authors: list[str]
+    authors_annotated: bool
+    body: str
+
+
+@dataclass(frozen=True)
+class Output:
+    """What one extractor made of one page (None everywhere on failure)."""
+
+    title: str | None = None
+    date: str | None = None
+    authors: list[str] = field(default_factory=list)
+    body: str | None = None
+    failed: bool = False
+
+
+@dataclass
+class Score:
+    """Per-page scores of one extractor."""
+
+    title: list[float] = field(default_factory=list)
+    date: list[float] = field(default_factory=list)
+    authors: list[float] = field(default_factory=list)
+    precision: list[float] = field(default_factory=list)
+    recall: list[float] = field(default_factory=list)
+    f1: list[float] = field(default_factory=list)
+    failures: int = 0
+    seconds: float = 0.0
+    pages: int = 0
+
+
+def load_corpus(path: Path) -> list[Page]:
+    """Read ``expected.jsonl`` and the gzip-compressed pages next to it."""
+    pages = []
+    for line in (path / "expected.jsonl").read_text(encoding="utf-8").splitlines():
+        if not line.strip():
+            continue
+        record = json.loads(line)
+        raw = gzip.decompress((path / "html" / f"{record['id']}.html.gz").read_bytes())
+        crawled = None
+        if record.get("crawl_date"):
+            crawled = datetime.fromisoformat(record["crawl_date"]).replace(tzinfo=UTC)
+        pages.append(
+            Page(
+                id=record["id"],
+                url=record["url"],
+                html=raw.decode("utf-8", errors="replace"),
+                crawled=crawled,
+                title=record.get("title") or "",
+                date=record.get("date"),
+                authors=list(record.get("authors") or []),
+                authors_annotated=bool(record.get("authors_annotated")),
+                body=record.get("body") or "",
+            )
+        )
+    return pages
+
+
+def run_ours(page: Page) -> Output:
+    from cleaner import ExtractionError, extract
+
+    try:
+        article = extract(page.html, url=page.url, fetched_at=page.crawled)
+    except ExtractionError:
+        return Output(failed=True)
+    return Output(article.title, article.date, list(article.authors), article.body)
+
+
+def run_trafilatura(page: Page) -> Output:
+    import trafilatura
+
+    document = trafilatura.bare_extraction(page.html, url=page.url, with_metadata=True)
+    if document is None or not document.text:
+        return Output(failed=True)
+    authors = [name.strip() for name in (document.author or "").split(";") if name.strip()]
+    return Output(document.title, document.date, authors, document.text)
+
+
+EXTRACTORS: dict[str, Callable[[Page], Output]] = {
+    "ours": run_ours,
+    "trafilatura": run_trafilatura,
+}
+
+
+def _norm(text: str | None) -> str:
+    return " ".join((text or "").split()).casefold()
+
+
+def _tokens(text: str | None) -> Counter[str]:
+    return Counter(_TOKEN.findall((text or "").lower()))
+
+
+def prf(predicted: Counter[str], expected: Counter[str]) -> tuple[float, float, float]:
+    """Precision, recall and F1 of two token multisets (both empty: perfect)."""
+    if not predicted and not expected:
+        return 1.0, 1.0, 1.0
+    overlap = sum((predicted & expected).values())
+    precision = overlap / sum(predicted.values()) if predicted else 0.0
+    recall = overlap / sum(expected.values()) if expected else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return precision, recall, f1
+
+
+def score_page(page: Page, out: Output, score: Score) -> float:
+    """Add one page's scores; return its body F1."""
+    score.pages += 1
+    score.failures += out.failed
+    score.title.append(float(bool(out.title) and _norm(out.title) == _norm(page.title)))
+    if page.date is not None:
+        score.date.append(float((out.date or "")[:10] == page.date))
+    if page.authors_annotated:
+        names = Counter({_norm(name): 1 for name in out.authors})
+        expected = Counter({_norm(name): 1 for name in page.authors})
+        score.authors.append(prf(names, expected)[2])
+    precision, recall, f1 = prf(_tokens(out.body), _tokens(page.body))
+    score.precision.append(precision)
+    score.recall.append(recall)
+    score.f1.append(f1)
+    return f1
+
+
+def evaluate(pages: list[Page], name: str, worst: int = 0) -> tuple[Score, list[tuple[float, str]]]:
+    """Run one extractor over every page; timing covers the extraction call only."""
+    extractor = EXTRACTORS[name]
+    extractor(pages[0])  # warm-up: imports and lazy initialization are not per-page cost
+    score = Score()
+    per_page = []
+    for page in pages:
+        start = time.perf_counter()
+        try:
+            out = extractor(page)
+        except Exception as exc:  # a crash is a failure to report, not a reason to stop
+            print(f"  {name} crashed on {page.id}: {exc!r}", file=sys.stderr)
+            out = Output(failed=True)
+        score.seconds += time.perf_counter() - start
+        per_page.append((score_page(page, out, score), page.id))
+    per_page.sort()
+    return score, per_page[:worst]
+
+
+def _mean(values: Iterable[float]) -> float:
+    items = list(values)
+    return sum(items) / len(items) if items else float("nan")
+
+
+def table(scores: dict[str, Score]) -> str:
+    """The side-by-side table, one column per extractor."""
+    rows: list[tuple[str, Callable[[Score], str]]] = [
+        ("pages", lambda s: str(s.pages)),
+        ("title exact", lambda s: f"{_mean(s.title):.3f}"),
+        ("date same day", lambda s: f"{_mean(s.date):.3f} (n={len(s.date)})"),
+        ("authors F1", lambda s: f"{_mean(s.authors):.3f} (n={len(s.authors)})"),
+        ("body precision", lambda s: f"{_mean(s.precision):.3f}"),
+        ("body recall", lambda s: f"{_mean(s.recall):.3f}"),
+        ("body F1", lambda s: f"{_mean(s.f1):.3f}"),
+        ("failures", lambda s: str(s.failures)),
+        ("pages/s", lambda s: f"{s.pages / s.seconds:.1f}" if s.seconds else "inf"),
+    ]
+    names = list(scores)
+    width = max(len(label) for label, _ in rows) + 2
+    lines = [f"{'metric':<{width}}" + "".join(f"{name:>18}" for name in names)]
+    for label, cell in rows:
+        lines.append(f"{label:<{width}}" + "".join(f"{cell(scores[n]):>18}" for n in names))
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
+    parser.add_argument("--only", choices=sorted(EXTRACTORS), action="append")
+    parser.add_argument("--worst", type=int, default=0, help="list the N worst body-F1 pages")
+    args = parser.parse_args(argv)
+    if not (args.corpus / "expected.jsonl").is_file():
+        print(f"skipped: corpus not found at {args.corpus}")
+        return 0
+    sys.path.insert(0, str(REPO / "src"))
+    pages = load_corpus(args.corpus)
+    if not pages:
+        print(f"skipped: corpus at {args.corpus} is empty")
+        return 0
+    scores = {}
+    for name in args.only or list(EXTRACTORS):
+        scores[name], worst = evaluate(pages, name, args.worst)
+        for f1, page_id in worst:
+            print(f"  {name} worst body F1 {f1:.3f} {page_id}")
+    print(f"corpus: {args.corpus.name}, {len(pages)} pages")
+    print(table(scores))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

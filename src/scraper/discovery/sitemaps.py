@@ -1,0 +1,157 @@
+"""Sitemaps to links: urlsets (plain and Google News), sitemap indexes, gzip'd and text ones.
+
+Parsed with lxml hardened against hostile XML: no entity resolution, no network, no huge
+trees, and any document that declares entities is refused outright.
+"""
+
+from __future__ import annotations
+
+import re
+import zlib
+from dataclasses import dataclass, field
+
+from lxml import etree  # type: ignore[import-untyped]  # no stubs shipped
+
+from scraper.discovery.errors import DiscoveryError
+from scraper.discovery.feeds import parse_feed, refuse_entity_declarations
+from scraper.discovery.links import Link, absolute_url, clean_text, iso_date
+
+# The sitemap protocol caps a file at 50 MB uncompressed; more is a gzip bomb or not a sitemap.
+MAX_SITEMAP_BYTES = 50 * 1024 * 1024
+_GZIP_MAGIC = b"\x1f\x8b"
+_FEED_ROOTS = frozenset({"rss", "RDF", "feed"})
+# Real sitemaps often carry query strings with an unescaped "&"; escaping it keeps the
+# parameter instead of letting the recovering parser drop it.
+_BARE_AMPERSAND = re.compile(rb"&(?!(?:[A-Za-z][A-Za-z0-9._-]*|#[0-9]+|#x[0-9A-Fa-f]+);)")
+
+
+@dataclass(frozen=True)
+class SitemapRef:
+    """A child sitemap listed by a sitemap index."""
+
+    url: str
+    lastmod: str | None = None  # ISO 8601 as given
+
+
+@dataclass(frozen=True)
+class SitemapPage:
+    """One parsed sitemap file: article links (a urlset) or child sitemaps (an index)."""
+
+    links: list[Link] = field(default_factory=list)
+    sitemaps: list[SitemapRef] = field(default_factory=list)
+
+
+def _gunzip(data: bytes) -> bytes:
+    inflater = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
+    try:
+        out = inflater.decompress(data, MAX_SITEMAP_BYTES + 1)
+    except zlib.error as exc:
+        raise DiscoveryError(f"corrupt gzip'd sitemap: {exc}") from exc
+    if len(out) > MAX_SITEMAP_BYTES or inflater.unconsumed_tail:
+        raise DiscoveryError(f"sitemap larger than {MAX_SITEMAP_BYTES} bytes uncompressed")
+    if not inflater.eof:
+        raise DiscoveryError("corrupt gzip'd sitemap: truncated stream")
+    return out
+
+
+def _local(element: etree._Element) -> str:
+    tag = element.tag
+    if not isinstance(tag, str):  # comments, processing instructions
+        return ""
+    return tag.rsplit("}", 1)[-1]
+
+
+def _child_text(element: etree._Element, *path: str) -> str | None:
+    """Text of the first descendant reached by local names ``path`` (namespaces ignored)."""
+    current = [element]
+    for name in path:
+        current = [child for node in current for child in node if _local(child) == name]
+        if not current:
+            return None
+    return clean_text(current[0].text)
+
+
+def _parse_text_sitemap(text: str, base_url: str) -> SitemapPage:
+    links = []
+    for line in text.splitlines():
+        line = line.strip()
+        if not line.lower().startswith(("http://", "https://")):
+            continue
+        url = absolute_url(line, base_url)
+        if url is not None:
+            links.append(Link(url=url, found_on=base_url))
+    if not links:
+        raise DiscoveryError("not a sitemap: no XML and no http(s) URL lines")
+    return SitemapPage(links=links)
+
+
+def _parse_xml(data: bytes) -> etree._Element:
+    parser = etree.XMLParser(
+        resolve_entities=False,
+        no_network=True,
+        huge_tree=False,
+        load_dtd=False,
+        dtd_validation=False,
+        recover=True,  # real sitemaps carry unescaped "&" in URLs
+        remove_comments=True,
+        remove_pis=True,
+    )
+    try:
+        root = etree.fromstring(data, parser)
+    except (etree.XMLSyntaxError, ValueError) as exc:
+        raise DiscoveryError(f"sitemap is not well-formed XML: {exc}") from exc
+    if root is None:
+        raise DiscoveryError("sitemap is not XML (no root element)")
+    dtd = root.getroottree().docinfo.internalDTD
+    if dtd is not None and any(True for _ in dtd.iterentities()):
+        raise DiscoveryError("sitemap declares XML entities; refused (entity-expansion risk)")
+    return root
+
+
+def parse_sitemap(data: bytes, base_url: str) -> SitemapPage:
+    """The links of a urlset or the child sitemaps of an index; gzip'd bytes are accepted.
+
+    Raises:
+        DiscoveryError: not a sitemap (HTML, garbage), corrupt gzip, over 50 MB, an XML bomb.
+    """
+    if data.startswith(_GZIP_MAGIC):
+        data = _gunzip(data)
+    elif len(data) > MAX_SITEMAP_BYTES:
+        raise DiscoveryError(f"sitemap larger than {MAX_SITEMAP_BYTES} bytes")
+    stripped = data.lstrip(b"\xef\xbb\xbf \t\r\n")
+    if not stripped:
+        raise DiscoveryError("empty sitemap")
+    wide = b"\x00" in stripped[:4]  # UTF-16/32 XML: left to the XML parser as it is
+    if not stripped.startswith(b"<") and not wide:
+        return _parse_text_sitemap(stripped.decode("utf-8", errors="replace"), base_url)
+    refuse_entity_declarations(data, "sitemap")
+    if not wide:
+        data = _BARE_AMPERSAND.sub(b"&amp;", data)
+    root = _parse_xml(data)
+    kind = _local(root)
+    if kind in _FEED_ROOTS:  # search engines accept an RSS/Atom feed as a sitemap
+        return SitemapPage(links=parse_feed(data, base_url))
+    if kind == "sitemapindex":
+        refs = []
+        for node in root:
+            if _local(node) != "sitemap":
+                continue
+            url = absolute_url(_child_text(node, "loc"), base_url)
+            if url is not None:
+                refs.append(SitemapRef(url=url, lastmod=iso_date(_child_text(node, "lastmod"))))
+        return SitemapPage(sitemaps=refs)
+    if kind != "urlset":
+        raise DiscoveryError(f"not a sitemap: root element is <{kind or root.tag}>")
+    links = []
+    for node in root:
+        if _local(node) != "url":
+            continue
+        url = absolute_url(_child_text(node, "loc"), base_url)
+        if url is None:
+            continue
+        published = iso_date(_child_text(node, "news", "publication_date")) or iso_date(
+            _child_text(node, "lastmod")
+        )
+        title = _child_text(node, "news", "title")
+        links.append(Link(url=url, title=title, published=published, found_on=base_url))
+    return SitemapPage(links=links)

@@ -11,6 +11,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 from scraper.discovery.errors import DiscoveryError
 from scraper.discovery.feeds import parse_feed
@@ -96,9 +97,13 @@ class _Run:
             links.extend(new)
             if not new:
                 break  # a repeated or empty page: the end of the list
-            if all(link.published and self.is_old(link.published) for link in new):
-                break  # listings run newest first: older pages hold nothing wanted
+            if rules.newest_first and all(self.is_old(link.published) for link in new):
+                break  # later pages are older still: nothing wanted there
             page_url = page.next_page
+            if page_url is not None and urlsplit(page_url).hostname != urlsplit(url).hostname:
+                message = f"next page {page_url} is on another host; not followed"
+                self.fail(url, DiscoveryError(message), errors)
+                break
         return links
 
     async def sitemaps(self, urls: list[str], errors: list[tuple[str, str]]) -> list[Link]:

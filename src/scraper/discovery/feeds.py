@@ -11,37 +11,45 @@ import feedparser
 from scraper.discovery.errors import DiscoveryError
 from scraper.discovery.links import Link, absolute_url, clean_text, iso_date
 
-# Feeds have no use for entity declarations; refusing them defuses "billion laughs" and
-# quadratic blow-up before any XML parser sees the bytes (feedparser's fallback parser
-# would otherwise expand simple ones). Checked in the prolog, in any ASCII-compatible or
-# UTF-16/32 encoding.
+# Feeds and sitemaps have no use for entity declarations; refusing them defuses "billion
+# laughs", quadratic blow-up and external entities before any XML parser sees the bytes
+# (feedparser's fallback parser would otherwise expand simple ones). The whole prolog is
+# checked, however it is padded, in ASCII-compatible encodings and in UTF-16/32.
 _ENTITY_DECLARATION = re.compile(r"<!ENTITY", re.IGNORECASE)
-_PROLOG_SCAN_CHARS = 65536
-
-
-def _prolog_text(data: bytes) -> str:
-    head = data[: _PROLOG_SCAN_CHARS * 4]
-    for bom, encoding in (
-        (b"\xff\xfe\x00\x00", "utf-32-le"),
-        (b"\x00\x00\xfe\xff", "utf-32-be"),
-        (b"\xff\xfe", "utf-16-le"),
-        (b"\xfe\xff", "utf-16-be"),
-    ):
-        if head.startswith(bom):
-            return head.decode(encoding, errors="replace")
-    if head[:4] in (b"<\x00?\x00", b"\x00<\x00?"):  # UTF-16 without a BOM
-        return head.decode("utf-16-le" if head[0] == 0x3C else "utf-16-be", errors="replace")
-    return head.decode("latin-1")
+_ENTITY_DECLARATION_BYTES = re.compile(rb"<!ENTITY", re.IGNORECASE)
+_ROOT_START = re.compile(r"<[A-Za-z_]")
+_ROOT_START_BYTES = re.compile(rb"<[A-Za-z_]")
+_WIDE_ENCODINGS = (
+    (b"\xff\xfe\x00\x00", "utf-32-le"),
+    (b"\x00\x00\xfe\xff", "utf-32-be"),
+    (b"\xff\xfe", "utf-16-le"),
+    (b"\xfe\xff", "utf-16-be"),
+    (b"<\x00\x00\x00", "utf-32-le"),
+    (b"\x00\x00\x00<", "utf-32-be"),
+    (b"<\x00", "utf-16-le"),
+    (b"\x00<", "utf-16-be"),
+)
 
 
 def refuse_entity_declarations(data: bytes, what: str) -> None:
     """Raise DiscoveryError when an XML document declares entities (the XML-bomb shape)."""
-    if _ENTITY_DECLARATION.search(_prolog_text(data)):
+    encoding = next((name for mark, name in _WIDE_ENCODINGS if data.startswith(mark)), None)
+    if encoding is None:
+        root = _ROOT_START_BYTES.search(data)
+        end = root.start() if root else len(data)
+        declared = _ENTITY_DECLARATION_BYTES.search(data, 0, end) is not None
+    else:
+        text = data.decode(encoding, errors="replace")
+        root_text = _ROOT_START.search(text)
+        end = root_text.start() if root_text else len(text)
+        declared = _ENTITY_DECLARATION.search(text, 0, end) is not None
+    if declared:
         raise DiscoveryError(f"{what} declares XML entities; refused (entity-expansion risk)")
 
 
 def _entry_url(entry: Any, base_url: str) -> str | None:
-    candidates: list[str | None] = []
+    # FeedBurner-style feeds link through a click counter and keep the real URL apart.
+    candidates: list[str | None] = [entry.get("feedburner_origlink")]
     for link in entry.get("links") or []:
         if link.get("rel", "alternate") == "alternate" and "html" in link.get("type", "html"):
             candidates.append(link.get("href"))

@@ -83,6 +83,10 @@ class ListingRules(_Strict):
         ),
     )
     first_page: int = Field(default=1, ge=0, description="the number of the unnumbered page")
+    newest_first: bool = Field(
+        default=True,
+        description="pages run newest first, so a page of only too-old items ends pagination",
+    )
 
     @field_validator("date_pattern")
     @classmethod

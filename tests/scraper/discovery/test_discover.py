@@ -236,3 +236,54 @@ def test_numbered_pagination_ends_quietly_at_404(httpserver: HTTPServer) -> None
     assert [link.title for link in result.links] == ["A1", "A2"]
     assert len(fetched) == 3
     assert result.errors == []
+
+
+def test_next_page_on_another_host_is_not_followed(httpserver: HTTPServer) -> None:
+    body = (
+        b"<ul class='articles-list'><li class='article-item'><a class='article-title' "
+        b"href='/a'>A</a></li></ul><div class='pagination'>"
+        b"<a rel='next' href='http://127.0.0.2:9/list?page=2'>Next</a></div>"
+    )
+    httpserver.expect_request("/list").respond_with_data(body, content_type="text/html")
+
+    result, fetched = run(_aggregator(httpserver, "/list"))
+
+    assert fetched == [httpserver.url_for("/list")]
+    assert [link.title for link in result.links] == ["A"]
+    assert result.errors == [
+        (
+            httpserver.url_for("/list"),
+            "next page http://127.0.0.2:9/list?page=2 is on another host; not followed",
+        )
+    ]
+
+
+def test_oldest_first_listing_is_paged_past_old_items(httpserver: HTTPServer) -> None:
+    pages = {
+        "": b"<ul><li><a href='/old'>Old</a><i>01.01.2020</i></li></ul>",
+        "p=2": b"<ul><li><a href='/new'>New</a><i>14.03.2025</i></li></ul>",
+    }
+    for query, body in pages.items():
+        httpserver.expect_request("/list", query_string=query).respond_with_data(
+            body, content_type="text/html"
+        )
+    httpserver.expect_request("/list", query_string="p=3").respond_with_data("", status=404)
+
+    def rules(newest_first: bool) -> ListingRules:
+        return ListingRules.model_validate(
+            {
+                "name": "oldest-first",
+                "selectors": {"item": ["li"], "date": ["i"]},
+                "date_formats": ["%d.%m.%Y"],
+                "page_param": "p",
+                "newest_first": newest_first,
+            }
+        )
+
+    source = _aggregator(httpserver, "/list", max_age_days=30)
+
+    stopped, _ = run(source, rules=rules(True))
+    paged, _ = run(source, rules=rules(False))
+
+    assert stopped.links == []
+    assert [link.title for link in paged.links] == ["New"]

@@ -192,3 +192,30 @@ def test_fuzz_feed_shaped_input(parts: list[str]) -> None:
     except DiscoveryError:
         return
     assert all(link.url.startswith(("http://", "https://")) for link in links)
+
+
+def test_padded_prolog_bomb_is_refused_but_entity_text_in_content_is_not() -> None:
+    padding = b"<!-- " + b"pad " * 100_000 + b"-->"
+    padded = BILLION_LAUGHS.replace(b"<!DOCTYPE", padding + b"<!DOCTYPE")
+    about_xml = b"""<rss version="2.0"><channel><title>XML weekly</title><item>
+    <title>Entities explained</title><link>https://x.example/entities</link>
+    <description><![CDATA[Write <!ENTITY a "b"> in the DTD.]]></description>
+    </item></channel></rss>"""
+
+    with pytest.raises(DiscoveryError, match="declares XML entities"):
+        parse_feed(padded, "https://x.example/feed")
+    assert [link.url for link in parse_feed(about_xml, "https://x.example/feed")] == [
+        "https://x.example/entities"
+    ]
+
+
+def test_feedburner_original_link_wins() -> None:
+    feed = b"""<rss version="2.0" xmlns:feedburner="http://rssnamespace.org/feedburner/ext/1.0">
+    <channel><title>t</title><item><title>Tolls</title>
+    <link>https://feeds.example/~r/courier/~3/abc/</link>
+    <feedburner:origLink>https://courier.example/opinion/tolls</feedburner:origLink>
+    </item></channel></rss>"""
+
+    (link,) = parse_feed(feed, "https://feeds.example/courier")
+
+    assert link.url == "https://courier.example/opinion/tolls"

@@ -196,3 +196,12 @@ def test_fuzz_sitemap_shaped_input(parts: list[str]) -> None:
     except DiscoveryError:
         return
     assert all(ref.url.startswith(("http://", "https://")) for ref in page.sitemaps)
+
+
+def test_padded_and_utf16_bombs_are_refused() -> None:
+    padded = QUADRATIC.replace(b"<!DOCTYPE", b"<!--" + b"x" * 300_000 + b"--><!DOCTYPE")
+    wide = QUADRATIC.decode("utf-8").replace('<?xml version="1.0"?>', "").encode("utf-16-le")
+
+    for bomb in (padded, wide, b"\xef\xbb\xbf" + QUADRATIC):
+        with pytest.raises(DiscoveryError, match="declares XML entities"):
+            parse_sitemap(bomb, SITE)

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
+from collections.abc import Iterable
+from datetime import date, datetime, timedelta
 
+# A time without an offset may be read in any zone from UTC-12 to UTC+14.
+_EARLIEST_OFFSET = timedelta(hours=14)
 _ISO_PREFIX = re.compile(
     r"\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?"
 )
@@ -36,3 +39,33 @@ def normalize_date(raw: str | None, formats: list[str] | tuple[str, ...] = ()) -
         return datetime.fromisoformat(value).isoformat()
     except ValueError:
         return None
+
+
+def is_after(iso: str, limit: datetime | None) -> bool:
+    """True when ``iso`` is certainly later than ``limit`` (ambiguous zones read earliest)."""
+    if limit is None:
+        return False
+    try:
+        value = datetime.fromisoformat(iso) if len(iso) > 10 else date.fromisoformat(iso)
+    except ValueError:
+        return False
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            return value.replace(tzinfo=limit.tzinfo) - _EARLIEST_OFFSET > limit
+        return value > limit
+    return (
+        datetime(value.year, value.month, value.day, tzinfo=limit.tzinfo) - _EARLIEST_OFFSET > limit
+    )
+
+
+def pick_date(
+    candidates: Iterable[str | None],
+    fetched_at: datetime | None = None,
+    formats: list[str] | tuple[str, ...] = (),
+) -> tuple[str, str] | None:
+    """The first candidate that reads as a date not after ``fetched_at``: (raw, ISO 8601)."""
+    for raw in candidates:
+        iso = normalize_date(raw, formats)
+        if raw and iso is not None and not is_after(iso, fetched_at):
+            return raw, iso
+    return None

@@ -2,27 +2,35 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from datetime import datetime
 from urllib.parse import urljoin, urlsplit
 
 import trafilatura
+from htmldate import find_date
 from pydantic import ValidationError
 from selectolax.lexbor import LexborHTMLParser as HTMLParser
 from selectolax.lexbor import LexborNode as Node
 
-from cleaner.dates import normalize_date
+from cleaner.authors import clean_authors
+from cleaner.dates import normalize_date, pick_date
 from cleaner.decode import decode_html
 from cleaner.errors import ExtractionError
 from cleaner.metadata import PageMetadata, read_metadata
 from cleaner.models import Article, RejectReason
 from cleaner.noise import is_noise_line, normalize_text, strip_truncation
 from cleaner.rules import SiteRules, find_rules
+from cleaner.titles import choose_title
 from cleaner.urls import is_http_url
 
 _BLOCK_TAGS = "p, h2, h3, h4, h5, h6, li, blockquote, pre"
-_TITLE_SEPARATORS = re.compile(r"\s+[|\-–—:·]\s+")
+_BYLINE_SELECTORS = (
+    '[itemprop="author"] [itemprop="name"]',
+    '[rel="author"]',
+    '[itemprop="author"]',
+    ".byline__name, .byline-name, .author-name, .author__name",
+    ".byline",
+)
 _MIN_JSONLD_BODY = 200  # shorter articleBody values are usually a description
 
 
@@ -45,19 +53,6 @@ def _block_texts(container: Node) -> list[str]:
     return [
         line for line in map(normalize_text, container.text(separator="\n").split("\n")) if line
     ]
-
-
-def _strip_site_name(title: str, site_names: list[str]) -> str:
-    """Drop a trailing or leading "| Site Name" when it names the site."""
-    parts = _TITLE_SEPARATORS.split(title)
-    if len(parts) < 2:
-        return title
-    names = {name.casefold() for name in site_names if name}
-    if parts[-1].casefold() in names:
-        return title[: title.rfind(parts[-1])].rstrip(" |-–—:·")
-    if parts[0].casefold() in names:
-        return title[len(parts[0]) :].lstrip(" |-–—:·")
-    return title
 
 
 def _generic_body(html: str, url: str) -> str | None:
@@ -137,7 +132,7 @@ def extract(
     rule = find_rules(host, tree, rules)
     meta = read_metadata(tree)
     fields = _rule_fields(tree, rule, url) if rule is not None else {}
-    fields = _fill_from_metadata(fields, meta, tree, html, url, host, rule)
+    fields = _fill_from_metadata(fields, meta, tree, html, url, host, rule, fetched_at)
     try:
         return Article.model_validate({**fields, "fetched_at": fetched_at})
     except ValidationError as error:
@@ -188,6 +183,16 @@ def _rule_fields(tree: HTMLParser, rule: SiteRules, url: str) -> dict[str, objec
     return fields
 
 
+def _byline_authors(tree: HTMLParser) -> list[str]:
+    """Author names shown on the page: rel=author links, itemprop=author, byline elements."""
+    for selector in _BYLINE_SELECTORS:
+        names = [normalize_text(node.text(separator=" ")) for node in tree.css(selector)[:8]]
+        names = [name for name in names if name]
+        if names:
+            return names
+    return []
+
+
 def _fill_from_metadata(
     fields: dict[str, object],
     meta: PageMetadata,
@@ -196,22 +201,33 @@ def _fill_from_metadata(
     url: str,
     host: str,
     rule: SiteRules | None,
+    fetched_at: datetime | None,
 ) -> dict[str, object]:
     filled = dict(fields)
-    site_names = [name for name in (meta.publisher, rule.display_name if rule else None) if name]
+    site_names = [*meta.site_names, *([rule.display_name] if rule else [])]
+    h1 = _first_text(tree, ["h1"])
     if "title" not in filled:
-        h1 = _first_text(tree, ["h1"])
         title_tag = _first_text(tree, ["title"])
-        candidate = meta.title or h1 or title_tag or ""
-        filled["title"] = _strip_site_name(candidate, site_names)
-    if filled.get("date") is None and meta.date_raw:
-        filled["date_raw"] = meta.date_raw
-        filled["date"] = normalize_date(meta.date_raw)
+        filled["title"] = (
+            choose_title([meta.og_title, meta.ld_title, h1, title_tag], site_names, host) or ""
+        )
     if filled.get("date") is None:
-        time_node = tree.css_first("time[datetime]")
-        if time_node is not None:
-            raw = time_node.attributes.get("datetime") or ""
-            filled["date_raw"], filled["date"] = raw, normalize_date(raw)
+        candidates = _date_candidates(tree, meta)
+        picked = pick_date(candidates, fetched_at)
+        if picked is None:
+            found = find_date(html, extensive_search=False, original_date=True, url=url)
+            picked = pick_date([found], fetched_at)
+        # Only future dates on the page: keep one, so validation rejects it as FUTURE_DATE.
+        picked = picked or pick_date(candidates)
+        if picked is not None:
+            filled["date_raw"], filled["date"] = picked
+    if "authors" not in filled:
+        authors = clean_authors(meta.authors, site_names)
+        authors = authors or clean_authors(meta.meta_authors, site_names)
+        authors = authors or clean_authors(_byline_authors(tree), site_names)
+        # Last, what the page names as author even when it is the publisher itself.
+        authors = authors or clean_authors([*meta.organisation_authors, *meta.meta_authors])
+        filled["authors"] = authors
     if "body" not in filled:
         body = meta.body if meta.body and len(meta.body) >= _MIN_JSONLD_BODY else None
         body = body or _generic_body(html, url) or ""
@@ -219,9 +235,17 @@ def _fill_from_metadata(
             normalize_text(line) for line in body.split("\n") if not is_noise_line(line)
         )
         filled["body"], filled["truncated"] = strip_truncation(body, ("...", "…"))
-    filled.setdefault("authors", meta.authors)
     filled.setdefault("source", meta.publisher or host)
     filled.setdefault("language", meta.language)
     filled.setdefault("paywalled", None if meta.is_free is None else not meta.is_free)
     filled["url"] = url
     return filled
+
+
+def _date_candidates(tree: HTMLParser, meta: PageMetadata) -> list[str | None]:
+    """Publication-date witnesses in order of trust: JSON-LD/meta, then ``<time>`` elements."""
+    found: list[str | None] = [meta.date_raw]
+    for selector in ('[itemprop="datePublished"]', "time[datetime]"):
+        for node in tree.css(selector)[:3]:
+            found.append(node.attributes.get("datetime") or node.attributes.get("content"))
+    return found

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 from dataclasses import dataclass, field
 from typing import Any
@@ -22,8 +23,28 @@ _ARTICLE_TYPES = frozenset(
         "LiveBlogPosting",
         "ScholarlyArticle",
         "SocialMediaPosting",
+        "WebPage",  # last resort: some sites type the article page only as a WebPage
     }
 )
+_PERSON_TYPES = frozenset({"Person"})
+# <meta> keys that carry the publication date, most specific first.
+_DATE_KEYS = (
+    "article:published_time",
+    "og:article:published_time",
+    "datePublished",
+    "publishdate",
+    "publish-date",
+    "pubdate",
+    "parsely-pub-date",
+    "sailthru.date",
+    "dcterms.date",
+    "dcterms.created",
+    "dc.date",
+    "dc.date.issued",
+    "date",
+    "article:modified_time",
+)
+_AUTHOR_KEYS = ("author", "article:author", "dc.creator", "parsely-author", "sailthru.author")
 
 
 @dataclass
@@ -31,9 +52,14 @@ class PageMetadata:
     """What the page says about itself, before any judgement."""
 
     title: str | None = None
+    og_title: str | None = None
+    ld_title: str | None = None
     date_raw: str | None = None
     authors: list[str] = field(default_factory=list)
+    organisation_authors: list[str] = field(default_factory=list)
+    meta_authors: list[str] = field(default_factory=list)
     publisher: str | None = None
+    site_names: list[str] = field(default_factory=list)
     language: str | None = None
     body: str | None = None
     canonical_url: str | None = None
@@ -42,7 +68,9 @@ class PageMetadata:
 
 def _types(node: dict[str, Any]) -> set[str]:
     value = node.get("@type", [])
-    return {value} if isinstance(value, str) else {v for v in value if isinstance(v, str)}
+    if isinstance(value, str):
+        return {value}
+    return {v for v in value if isinstance(v, str)} if isinstance(value, list) else set()
 
 
 def _walk(value: Any) -> list[dict[str, Any]]:
@@ -59,73 +87,136 @@ def _walk(value: Any) -> list[dict[str, Any]]:
     return found
 
 
-def _names(value: Any) -> list[str]:
-    """Person/organisation names from a JSON-LD author or publisher value."""
-    if isinstance(value, str):
-        return [value]
-    if isinstance(value, dict):
-        name = value.get("name")
-        return [name] if isinstance(name, str) else []
-    if isinstance(value, list):
-        return [name for item in value for name in _names(item)]
-    return []
+def clean_string(value: str) -> str:
+    """Unescape HTML entities (JSON-LD often carries ``&#8217;``) and squeeze whitespace."""
+    return " ".join(html.unescape(html.unescape(value)).split())
 
 
 def _string(value: Any) -> str | None:
     if isinstance(value, str) and value.strip():
-        return value.strip()
+        return clean_string(value) or None
     if isinstance(value, list) and value:
         return _string(value[0])
     return None
 
 
-def json_ld_articles(tree: HTMLParser) -> list[dict[str, Any]]:
-    """The article-typed JSON-LD objects of the page, in document order."""
-    articles: list[dict[str, Any]] = []
+def _person_name(node: dict[str, Any]) -> str | None:
+    name = _string(node.get("name"))
+    if name:
+        return name
+    given, family = _string(node.get("givenName")), _string(node.get("familyName"))
+    return " ".join(part for part in (given, family) if part) or None
+
+
+def _people(value: Any, ids: dict[str, dict[str, Any]]) -> tuple[list[str], list[str]]:
+    """(person names, organisation names) in a JSON-LD author value; resolves ``@id`` links."""
+    persons: list[str] = []
+    organisations: list[str] = []
+    items = value if isinstance(value, list) else [value]
+    for item in items:
+        if isinstance(item, str):
+            text = clean_string(item)
+            if text and "://" not in text:
+                persons.append(text)
+            continue
+        if not isinstance(item, dict):
+            continue
+        node = ids.get(item["@id"], item) if isinstance(item.get("@id"), str) else item
+        name = _person_name(node) or _person_name(item)
+        if not name:
+            continue
+        types = _types(node) | _types(item)
+        (persons if not types or types & _PERSON_TYPES else organisations).append(name)
+    return persons, organisations
+
+
+def _documents(tree: HTMLParser) -> list[Any]:
+    documents = []
     for script in tree.css('script[type="application/ld+json"]'):
         try:
-            document = json.loads(script.text(deep=True) or "null", strict=False)
+            documents.append(json.loads(script.text(deep=True) or "null", strict=False))
         except (json.JSONDecodeError, RecursionError):
             continue  # broken JSON-LD is common; the other witnesses remain
-        articles.extend(node for node in _walk(document) if _types(node) & _ARTICLE_TYPES)
-    return articles
+    return documents
+
+
+def json_ld_articles(tree: HTMLParser) -> list[dict[str, Any]]:
+    """The article-typed JSON-LD objects of the page, article types before WebPage."""
+    nodes = [node for document in _documents(tree) for node in _walk(document)]
+    articles = [node for node in nodes if _types(node) & _ARTICLE_TYPES]
+    return sorted(articles, key=lambda node: _types(node) == {"WebPage"})
+
+
+def _meta_all(tree: HTMLParser, key: str) -> list[str]:
+    values = []
+    for attr in ("property", "name", "itemprop"):
+        for node in tree.css(f'meta[{attr}="{key}"]'):
+            content = _string(node.attributes.get("content"))
+            if content:
+                values.append(content)
+    return values
 
 
 def _meta(tree: HTMLParser, *keys: str) -> str | None:
     for key in keys:
-        for attr in ("property", "name", "itemprop"):
-            node = tree.css_first(f'meta[{attr}="{key}"]')
-            if node is not None:
-                content = _string(node.attributes.get("content"))
-                if content:
-                    return content
+        values = _meta_all(tree, key)
+        if values:
+            return values[0]
     return None
 
 
 def read_metadata(tree: HTMLParser) -> PageMetadata:
     """Collect metadata, JSON-LD first, then OpenGraph and ``<meta>``."""
     meta = PageMetadata()
-    for article in json_ld_articles(tree):
-        meta.title = meta.title or _string(article.get("headline")) or _string(article.get("name"))
+    nodes = [node for document in _documents(tree) for node in _walk(document)]
+    ids = {
+        node["@id"]: node for node in nodes if isinstance(node.get("@id"), str) and len(node) > 1
+    }
+    articles = sorted(
+        (node for node in nodes if _types(node) & _ARTICLE_TYPES),
+        key=lambda node: _types(node) == {"WebPage"},
+    )
+    for article in articles:
+        meta.ld_title = (
+            meta.ld_title or _string(article.get("headline")) or _string(article.get("name"))
+        )
         meta.date_raw = meta.date_raw or _string(article.get("datePublished"))
-        meta.authors = meta.authors or _names(article.get("author"))
-        publisher = _names(article.get("publisher"))
-        meta.publisher = meta.publisher or (publisher[0] if publisher else None)
+        persons, organisations = _people(article.get("author"), ids)
+        meta.authors = meta.authors or persons
+        meta.organisation_authors = meta.organisation_authors or organisations
+        publisher = _people(article.get("publisher"), ids)
+        names = publisher[0] + publisher[1]
+        meta.publisher = meta.publisher or (names[0] if names else None)
         meta.language = meta.language or _string(article.get("inLanguage"))
-        meta.body = meta.body or _string(article.get("articleBody"))
+        meta.body = meta.body or _string_keep_lines(article.get("articleBody"))
         free = article.get("isAccessibleForFree")
         if meta.is_free is None and free is not None:
             meta.is_free = str(free).strip().lower() in {"true", "1", "yes"}
-    meta.title = meta.title or _meta(tree, "og:title", "twitter:title")
-    meta.date_raw = meta.date_raw or _meta(
-        tree, "article:published_time", "datePublished", "date", "pubdate", "dc.date"
-    )
-    if not meta.authors:
-        author = _meta(tree, "author", "article:author", "dc.creator")
-        meta.authors = [author] if author and "://" not in author else []
-    meta.publisher = meta.publisher or _meta(tree, "og:site_name", "application-name")
-    html = tree.css_first("html")
-    meta.language = meta.language or (html.attributes.get("lang") if html else None) or None
+    for node in nodes:
+        if _types(node) & {"WebSite", "Organization", "NewsMediaOrganization"}:
+            name = _string(node.get("name"))
+            if name:
+                meta.site_names.append(name)
+    meta.og_title = _meta(tree, "og:title", "twitter:title")
+    meta.title = meta.og_title or meta.ld_title
+    meta.date_raw = meta.date_raw or _meta(tree, *_DATE_KEYS)
+    for key in _AUTHOR_KEYS:
+        meta.meta_authors.extend(a for a in _meta_all(tree, key) if "://" not in a)
+    site_name = _meta(tree, "og:site_name", "application-name")
+    meta.publisher = meta.publisher or site_name
+    meta.site_names.extend(name for name in (site_name, meta.publisher) if name)
+    root = tree.css_first("html")
+    meta.language = meta.language or (root.attributes.get("lang") if root else None) or None
     link = tree.css_first('link[rel="canonical"]')
     meta.canonical_url = link.attributes.get("href") if link is not None else None
     return meta
+
+
+def _string_keep_lines(value: Any) -> str | None:
+    """Like `_string`, but keeps line breaks (an articleBody's paragraphs)."""
+    if isinstance(value, list):
+        value = "\n".join(item for item in value if isinstance(item, str))
+    if not isinstance(value, str) or not value.strip():
+        return None
+    lines = (" ".join(html.unescape(line).split()) for line in value.splitlines())
+    return "\n".join(line for line in lines if line) or None

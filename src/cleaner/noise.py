@@ -1,29 +1,56 @@
-"""Generic UI-noise text filters, applied to every page after any site rule's own."""
+"""Generic UI-noise knowledge (loaded from ``noise.toml``) and text normalization."""
 
 from __future__ import annotations
 
 import re
+import tomllib
 import unicodedata
 from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
 
-# Short lines that are interface, not prose, on many sites.
-_GENERIC_NOISE = re.compile(
-    r"""^(?:
-        share(?:\s+(?:this|on\s+\w+))?|tweet|e-?mail|print|comments?\s*\(?\d*\)?
-        |read\s+more|advertisement|sponsored|subscribe(?:\s+now)?|sign\s+up|log\s*in
-        |accept(?:\s+all)?(?:\s+cookies)?|reject\s+all|close|menu|search
-        |get\s+it\s+on\s+google\s+play|download\s+on\s+the\s+app\s+store
-        |[-+a]\s*a\s*[-+a]?|(?:aa\s*){2,}|\d+(?:\s+\d+)*
-    )$""",
-    re.IGNORECASE | re.VERBOSE,
-)
 _SPACES = re.compile(r"[ \t\u00a0\u2000-\u200b\u202f\u205f\u3000]+")
 _DOTS = re.compile(r"(?:\.{3,}|…+)\s*$")
+# Zero-width and soft-hyphen characters split words invisibly; they never carry meaning.
+_INVISIBLE = dict.fromkeys(map(ord, "\u00ad\u200c\u200d\u2060\ufeff"))
+
+
+@dataclass(frozen=True)
+class NoiseData:
+    """The contents of ``noise.toml``, compiled."""
+
+    line: re.Pattern[str]
+    author_prefixes: tuple[str, ...]
+    author_separators: re.Pattern[str]
+    author_junk: re.Pattern[str]
+    author_max_words: int
+    author_max_chars: int
+    boilerplate: tuple[str, ...]
+    drop_tags: tuple[str, ...]
+
+
+@cache
+def noise_data() -> NoiseData:
+    """Load and compile ``noise.toml`` once."""
+    data = tomllib.loads((resources.files("cleaner") / "noise.toml").read_text(encoding="utf-8"))
+    lines, authors, dom = data["lines"], data["authors"], data["dom"]
+    separators = sorted(authors["separators"], key=len, reverse=True)
+    return NoiseData(
+        line=re.compile("^(?:" + "|".join(lines["patterns"]) + ")$", re.IGNORECASE),
+        author_prefixes=tuple(sorted(authors["prefixes"], key=len, reverse=True)),
+        author_separators=re.compile("|".join(map(re.escape, separators)), re.IGNORECASE),
+        author_junk=re.compile("|".join(authors["junk_patterns"]), re.IGNORECASE),
+        author_max_words=int(authors["max_words"]),
+        author_max_chars=int(authors["max_chars"]),
+        boilerplate=tuple(dom["boilerplate"]),
+        drop_tags=tuple(dom["drop_tags"]),
+    )
 
 
 def normalize_text(text: str) -> str:
-    """NFC, one space between words, no control characters."""
-    text = unicodedata.normalize("NFC", text)
+    """NFC, one space between words, no control or invisible characters."""
+    text = unicodedata.normalize("NFC", text).translate(_INVISIBLE)
     text = "".join(ch for ch in text if ch in "\n\t" or unicodedata.category(ch) != "Cc")
     return _SPACES.sub(" ", text).strip()
 
@@ -37,7 +64,7 @@ def is_noise_line(line: str, exact: Iterable[str] = (), patterns: Iterable[str] 
         return True
     if any(re.search(pattern, folded) for pattern in patterns):
         return True
-    return bool(_GENERIC_NOISE.match(folded))
+    return bool(noise_data().line.match(folded))
 
 
 def strip_truncation(body: str, suffixes: Iterable[str]) -> tuple[str, bool]:

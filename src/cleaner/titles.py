@@ -1,0 +1,75 @@
+"""The headline: a cascade of witnesses, with the site-name suffix stripped."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from cleaner.dates import normalize_date
+from cleaner.noise import normalize_text
+
+_SEPARATORS = re.compile(r"\s+[|\-–—:·»/]\s+|\s*[|·»：｜]\s*")
+_ALNUM = re.compile(r"[\W_]+")
+_NUMERIC_DATE = re.compile(r"^\d{1,4}[./-]\d{1,2}[./-]\d{1,4}$")
+
+
+def _key(text: str) -> str:
+    return _ALNUM.sub("", text.casefold())
+
+
+def _host_labels(host: str) -> list[str]:
+    """The distinctive labels of a host name ("www.example-news.co.uk" -> ["examplenews"])."""
+    labels = [label for label in host.lower().split(".") if label and label != "www"]
+    if len(labels) > 1:
+        labels = labels[:-1]  # the top-level domain names nobody
+    return [_key(label) for label in labels if len(label) > 1 and label not in {"co", "com"}]
+
+
+def _is_site_like(segment: str, site_keys: set[str], host_labels: list[str]) -> bool:
+    key = _key(segment)
+    if not key:
+        return True  # a bare separator run
+    if key in site_keys or _NUMERIC_DATE.match(segment.strip()):
+        return True
+    if any(len(site) >= 3 and key.startswith(site) for site in site_keys):
+        return True  # "NTV Haber" for the site "NTV"
+    for label in host_labels:
+        if key == label or (len(label) >= 4 and label in key) or (len(key) >= 4 and key in label):
+            return True
+    return False
+
+
+def strip_site_name(title: str, site_names: Iterable[str], host: str = "") -> str:
+    """Drop "| Site Name" (and anything after it) or a leading "Site Name |" from a title."""
+    site_keys = {_key(name) for name in site_names if name and _key(name)}
+    labels = _host_labels(host)
+    separators = list(_SEPARATORS.finditer(title))
+    if not separators:
+        return title
+    starts = [0, *(m.end() for m in separators)]
+    ends = [*(m.start() for m in separators), len(title)]
+    segments = [title[start:end] for start, end in zip(starts, ends, strict=True)]
+    for index in range(1, len(segments)):
+        if _is_site_like(segments[index], site_keys, labels):
+            return title[: separators[index - 1].start()].strip()
+    if _is_site_like(segments[0], site_keys, labels):
+        return title[separators[0].end() :].strip()
+    return title
+
+
+def choose_title(
+    candidates: Iterable[str | None], site_names: Iterable[str], host: str = ""
+) -> str | None:
+    """The first candidate that is not empty and not just the site's name, suffix stripped."""
+    names = [name for name in site_names if name]
+    site_keys = {_key(name) for name in names}
+    for candidate in candidates:
+        if not candidate:
+            continue
+        text = normalize_text(candidate)
+        if not text or _key(text) in site_keys:
+            continue
+        stripped = strip_site_name(text, names, host)
+        if stripped and normalize_date(stripped) is None:
+            return stripped
+    return None

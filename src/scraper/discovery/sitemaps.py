@@ -124,9 +124,10 @@ def parse_sitemap(data: bytes, base_url: str) -> SitemapPage:
     wide = b"\x00" in stripped[:4]  # UTF-16/32 XML: left to the XML parser as it is
     if not stripped.startswith(b"<") and not wide:
         return _parse_text_sitemap(stripped.decode("utf-8", errors="replace"), base_url)
-    refuse_entity_declarations(data, "sitemap")
     if not wide:
-        data = _BARE_AMPERSAND.sub(b"&amp;", data)
+        # Blank lines before "<?xml" (a common CMS bug) would hide its encoding from lxml.
+        data = _BARE_AMPERSAND.sub(b"&amp;", stripped)
+    refuse_entity_declarations(data, "sitemap")
     root = _parse_xml(data)
     kind = _local(root)
     if kind in _FEED_ROOTS:  # search engines accept an RSS/Atom feed as a sitemap

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from scraper.discovery import DiscoveryError, Link, SitemapRef, parse_sitemap
+from scraper.discovery import DiscoveryError, Link, SitemapRef, parse_feed, parse_sitemap
 from scraper.discovery.sitemaps import MAX_SITEMAP_BYTES
 from tests.scraper.discovery.helpers import discovery_bytes
 
@@ -205,3 +205,54 @@ def test_padded_and_utf16_bombs_are_refused() -> None:
     for bomb in (padded, wide, b"\xef\xbb\xbf" + QUADRATIC):
         with pytest.raises(DiscoveryError, match="declares XML entities"):
             parse_sitemap(bomb, SITE)
+
+
+def test_blank_lines_before_the_declaration_keep_its_encoding() -> None:
+    data = (
+        b"\n\n  <?xml version='1.0' encoding='ISO-8859-1'?>\n"
+        b"<urlset><url><loc>https://x.example/caf\xe9</loc></url></urlset>"
+    )
+
+    assert [link.url for link in parse_sitemap(data, SITE).links] == ["https://x.example/café"]
+
+
+_BOMB_ENTITY = st.sampled_from(
+    [
+        '<!ENTITY a "{body}">',
+        '<!ENTITY a SYSTEM "file:///etc/passwd">',
+        '<!ENTITY % a SYSTEM "http://127.0.0.1:9/x"> %a;',
+        "<!ENTITY a '{body}'>",
+    ]
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    entity=_BOMB_ENTITY,
+    body_size=st.integers(0, 5000),
+    padding=st.integers(0, 70_000),
+    encoding=st.sampled_from(["utf-8", "utf-8-sig", "utf-16", "utf-16-le", "utf-32"]),
+    declaration=st.booleans(),
+    gzipped=st.booleans(),
+    root=st.sampled_from(["urlset", "sitemapindex", "rss", "feed"]),
+)
+def test_fuzz_entity_bombs_always_refused(
+    entity: str,
+    body_size: int,
+    padding: int,
+    encoding: str,
+    declaration: bool,
+    gzipped: bool,
+    root: str,
+) -> None:
+    prolog = f'<?xml version="1.0" encoding="{encoding}"?>' if declaration else ""
+    doctype = f"<!DOCTYPE {root} [{entity.format(body='x' * body_size)}]>"
+    text = f"{prolog}<!--{' ' * padding}-->{doctype}<{root}><x>&a;&a;</x></{root}>"
+    data = text.encode(encoding)
+    data = gzip.compress(data) if gzipped else data
+
+    with pytest.raises(DiscoveryError, match="declares XML entities"):
+        parse_sitemap(data, SITE)
+    if not gzipped:
+        with pytest.raises(DiscoveryError, match="declares XML entities"):
+            parse_feed(data, SITE)

@@ -9,7 +9,8 @@ ScraperError
 │   ├── TooLarge                 body over the byte cap (decompressed size counts)
 │   ├── HTTPStatusError          a 4xx/5xx status after retries
 │   │   └── Blocked              401/403/451: the site refused us
-│   └── NotHTML                  the response is not an HTML page
+│   ├── NotHTML                  the response is not an HTML page
+│   └── RobotsDisallowed         robots.txt forbids the URL, or could not be read (RFC 9309)
 ├── StorageError                 a record or raw page could not be written
 └── ConfigError                  settings or sources are invalid
 """
@@ -65,6 +66,10 @@ class Blocked(HTTPStatusError):
 
 class NotHTML(FetchError):
     reason = RejectReason.NOT_HTML
+
+
+class RobotsDisallowed(FetchError):
+    reason = RejectReason.ROBOTS_DISALLOWED
 
 
 class StorageError(ScraperError):

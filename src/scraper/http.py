@@ -8,11 +8,14 @@ from __future__ import annotations
 import asyncio
 import socket
 import ssl
+import zlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 from urllib.parse import urljoin
 
+import brotli
 import httpx
 
 from scraper.addresses import hop_refusal
@@ -32,7 +35,8 @@ from scraper.settings import Settings
 Clock = Callable[[], datetime]
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _BLOCKING = frozenset({401, 403, 451})
-_HTML_TYPES = ("text/html", "application/xhtml+xml")
+HTML_TYPES = ("text/html", "application/xhtml+xml")
+_HTML_TYPES = HTML_TYPES
 
 
 def utc_now() -> datetime:
@@ -68,7 +72,8 @@ def make_client(settings: Settings) -> httpx.AsyncClient:
     """The one async client of a run: pooled, no automatic redirects (we follow them)."""
     timeouts = settings.timeouts
     return httpx.AsyncClient(
-        headers={"User-Agent": settings.user_agent},
+        # Only the encodings _BoundedDecoder can cap; httpx would add zstd when installed.
+        headers={"User-Agent": settings.user_agent, "Accept-Encoding": "gzip, deflate, br"},
         timeout=httpx.Timeout(timeouts.read, connect=timeouts.connect, pool=timeouts.total),
         follow_redirects=False,
         limits=httpx.Limits(max_connections=None, max_keepalive_connections=200),
@@ -76,19 +81,78 @@ def make_client(settings: Settings) -> httpx.AsyncClient:
     )
 
 
+class _BoundedDecoder:
+    """Content-Encoding decoding that never produces more than ``limit`` bytes.
+
+    httpx decodes each raw chunk in one call, so a 64 KB chunk of a gzip bomb becomes
+    64 MB in memory before any cap can look at it; here zlib's ``max_length`` and brotli's
+    ``output_buffer_limit`` stop the expansion at the cap.
+    """
+
+    def __init__(self, encoding: str, url: str, limit: int) -> None:
+        self.encoding = encoding
+        self.url = url
+        self.left = limit
+        self.limit = limit
+        self._zlib: zlib._Decompress | None = None
+        self._brotli: Any = None
+        if encoding in ("gzip", "x-gzip"):
+            self._zlib = zlib.decompressobj(zlib.MAX_WBITS | 16)
+        elif encoding == "deflate":
+            self._zlib = zlib.decompressobj()
+            self._first = True
+        elif encoding == "br":
+            self._brotli = brotli.Decompressor()
+
+    def _over(self) -> TooLarge:
+        return TooLarge(self.url, f"decompressed body over the cap of {self.limit} bytes")
+
+    def decode(self, data: bytes) -> bytes:
+        try:
+            if self._zlib is not None:
+                out = self._inflate(data)
+            elif self._brotli is not None:
+                out = self._brotli.process(data, output_buffer_limit=self.left + 1)
+            else:
+                out = data
+        except (zlib.error, brotli.error) as exc:
+            raise NetworkError(self.url, f"cannot decode {self.encoding} body: {exc}") from None
+        self.left -= len(out)
+        if self.left < 0:
+            raise self._over()
+        return out
+
+    def _inflate(self, data: bytes) -> bytes:
+        assert self._zlib is not None
+        if self.encoding == "deflate" and self._first:
+            self._first = False
+            try:  # "deflate" is zlib-wrapped by the standard, raw deflate by some servers
+                return self._zlib.decompress(data, self.left + 1)
+            except zlib.error:
+                self._zlib = zlib.decompressobj(-zlib.MAX_WBITS)
+        return self._zlib.decompress(data, self.left + 1)
+
+
 async def _read_capped(response: httpx.Response, url: str, max_bytes: int) -> bytes:
     declared = response.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > max_bytes:
         raise TooLarge(url, f"Content-Length {declared} is over the cap of {max_bytes} bytes")
+    encoding = response.headers.get("content-encoding", "identity").strip().lower()
+    decoder = _BoundedDecoder(encoding, url, max_bytes)
     chunks: list[bytes] = []
-    size = 0
-    # aiter_bytes yields decompressed data, so a gzip bomb stops at the cap too.
-    async for chunk in response.aiter_bytes():
-        size += len(chunk)
-        if size > max_bytes:
-            raise TooLarge(url, f"body over the cap of {max_bytes} bytes")
-        chunks.append(chunk)
+    async for raw in response.aiter_raw():
+        chunks.append(decoder.decode(raw))
     return b"".join(chunks)
+
+
+def _refuse_content_type(response: httpx.Response, url: str, accept: tuple[str, ...]) -> None:
+    """Stop before the body when the response declares a type the caller does not want."""
+    if not accept or response.status_code != 200:
+        return
+    declared = response.headers.get("content-type", "")
+    kind = declared.split(";")[0].strip().lower()
+    if kind and not kind.startswith(accept):
+        raise NotHTML(url, f"content type {kind!r} is not {' or '.join(accept)}", status=200)
 
 
 async def _fetch_following_redirects(
@@ -97,6 +161,7 @@ async def _fetch_following_redirects(
     settings: Settings,
     headers: Mapping[str, str],
     clock: Clock,
+    accept: tuple[str, ...],
 ) -> FetchedPage:
     seen: list[str] = []
     current = url
@@ -119,6 +184,7 @@ async def _fetch_following_redirects(
                     )
                 previous, current = current, urljoin(current, location.strip())
                 continue
+            _refuse_content_type(response, url, accept)
             body = await _read_capped(response, url, settings.limits.max_bytes)
             return FetchedPage(
                 url=url,
@@ -142,17 +208,22 @@ async def fetch_page(
     *,
     headers: Mapping[str, str] | None = None,
     clock: Clock = utc_now,
+    accept: tuple[str, ...] = (),
 ) -> FetchedPage:
     """Fetch ``url`` once (no retry), following redirects, under the total deadline.
 
     Returns the final response whatever its status; `check_article_response` judges it.
+    With ``accept`` (content-type prefixes such as `HTML_TYPES`), a 200 of another
+    declared type raises `NotHTML` before its body is read.
 
     Raises:
         FetchError: network failure, timeout, redirect problem, forbidden hop or size cap.
     """
     try:
         async with asyncio.timeout(settings.timeouts.total):
-            return await _fetch_following_redirects(client, url, settings, headers or {}, clock)
+            return await _fetch_following_redirects(
+                client, url, settings, headers or {}, clock, accept
+            )
     except TimeoutError:
         raise FetchTimeout(
             url, f"no complete response within {settings.timeouts.total:g} s"
@@ -200,6 +271,7 @@ def check_article_response(page: FetchedPage) -> None:
 
 
 __all__ = [
+    "HTML_TYPES",
     "Clock",
     "FetchError",
     "FetchedPage",

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import os
+import zlib
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from http import HTTPStatus
@@ -27,14 +28,23 @@ from scraper.errors import StorageError
 from scraper.http import FetchedPage
 
 DEFAULT_MAX_FILE_BYTES = 256 * 1024 * 1024  # keeps files easy to move and shard
+# zlib level 1 costs ~0.6 ms per 50 KB page against 2.6 ms at 6 and 9 ms at 9 (warcio's
+# own choice), for files ~30 % larger: at hundreds of pages/s the CPU is the scarce part.
+DEFAULT_COMPRESS_LEVEL = 1
 
 
 class WarcStore:
     """Appends fetched pages to rotating gzip'd WARC files in one directory."""
 
-    def __init__(self, directory: Path, max_file_bytes: int = DEFAULT_MAX_FILE_BYTES) -> None:
+    def __init__(
+        self,
+        directory: Path,
+        max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
+        compress_level: int = DEFAULT_COMPRESS_LEVEL,
+    ) -> None:
         self.directory = directory
         self.max_file_bytes = max_file_bytes
+        self.compress_level = compress_level
         self._handle: BinaryIO | None = None
         self._path: Path | None = None
         self._sequence = 0
@@ -71,7 +81,7 @@ class WarcStore:
         if handle is None or handle.tell() >= self.max_file_bytes:
             handle = self._open_next()
         buffer = io.BytesIO()
-        writer = WARCWriter(buffer, gzip=True)
+        writer = WARCWriter(buffer, gzip=False)
         date = page.fetched_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         headers = [(k, v) for k, v in page.headers if k.lower() not in _RECODED]
         headers.append(("Content-Length", str(len(page.body))))
@@ -95,10 +105,16 @@ class WarcStore:
             ),
             warc_headers_dict={"WARC-Date": date},
         )
-        writer.write_record(response)
-        writer.write_record(request)
+        # One gzip member per record, as the WARC spec asks, compressed here at our level.
+        members = []
+        for record in (response, request):
+            writer.write_record(record)
+            compressor = zlib.compressobj(self.compress_level, zlib.DEFLATED, zlib.MAX_WBITS | 16)
+            members.append(compressor.compress(buffer.getvalue()) + compressor.flush())
+            buffer.seek(0)
+            buffer.truncate()
         try:
-            handle.write(buffer.getvalue())
+            handle.write(b"".join(members))
             handle.flush()
         except OSError as exc:
             raise StorageError(f"cannot write raw store {self._path}: {exc.strerror}") from exc

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -13,18 +14,22 @@ from cleaner import Article, ExtractionError, extract
 from scraper.cli import ConfigOption, DataDirOption, UserAgentOption, app, fail, settings_from
 from scraper.errors import FetchError, StorageError
 from scraper.exitcodes import ExitCode, exit_code_for
-from scraper.http import check_article_response, fetch_page, make_client
+from scraper.fetcher import Fetcher, FetchRequest
+from scraper.http import HTML_TYPES, check_article_response
 from scraper.rawstore import WarcStore
 from scraper.settings import Settings
 from scraper.storage import save_article, to_json, write_atomic
 
 
 async def _fetch_article(url: str, settings: Settings, save: bool) -> Article:
-    async with make_client(settings) as client:
-        page = await fetch_page(client, url, settings)
-    if save:
-        with WarcStore(settings.data_dir / "raw") as store:
-            store.append(page)
+    with contextlib.ExitStack() as stack:
+        store = stack.enter_context(WarcStore(settings.data_dir / "raw")) if save else None
+        async with Fetcher(settings, raw_store=store) as fetcher:
+            outcome = await fetcher.fetch(FetchRequest(url, accept=HTML_TYPES))
+    if outcome.error is not None:
+        raise outcome.error
+    assert outcome.page is not None  # no error means a page
+    page = outcome.page
     check_article_response(page)
     return extract(
         page.body, url=page.final_url, fetched_at=page.fetched_at, headers=dict(page.headers)
@@ -43,13 +48,26 @@ def fetch(
     config: ConfigOption = None,
     data_dir: DataDirOption = None,
     user_agent: UserAgentOption = None,
+    robots: Annotated[
+        bool,
+        typer.Option(
+            "--robots/--no-robots",
+            help="Obey robots.txt. Off by default: you asked for this page by name, as in "
+            "a browser; fetch-many and run always obey it.",
+        ),
+    ] = False,
 ) -> None:
     """Fetch one URL, clean it, and print the record as JSON.
+
+    Retries (connection errors, timeouts, 429, 5xx) and Retry-After follow the settings.
 
     Exit codes: 0 ok, 3 network, 4 timeout, 5 HTTP error, 6 blocked (401/403/451),
     7 not HTML, 8 too large, 9 not an article, 10 cannot write output.
     """
     settings = settings_from(config, data_dir=data_dir, user_agent=user_agent)
+    settings = settings.with_overrides(
+        politeness=settings.politeness.model_copy(update={"obey_robots": robots})
+    )
     try:
         article = asyncio.run(_fetch_article(url, settings, save))
         if save:

@@ -1,0 +1,328 @@
+"""Polite, robust fetching of many URLs over one pooled client.
+
+`Fetcher.fetch` = robots.txt check + per-host slot and delay + retries around
+`http.fetch_page`; `Fetcher.fetch_all` schedules many requests host by host and yields
+one `FetchOutcome` per request as they complete, with bounded memory.
+
+Every response, error statuses and 304s included, is appended to the raw store.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from collections import deque
+from collections.abc import AsyncIterable, AsyncIterator, Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from email.utils import parsedate_to_datetime
+from types import TracebackType
+from typing import Self
+
+import httpx
+
+from scraper.addresses import hop_refusal
+from scraper.errors import (
+    Blocked,
+    FetchError,
+    FetchTimeout,
+    ForbiddenAddress,
+    HTTPStatusError,
+    NetworkError,
+    RobotsDisallowed,
+)
+from scraper.http import Clock, FetchedPage, fetch_page, make_client, utc_now
+from scraper.politeness import HostRegistry, HostSlots, Monotonic, Sleep, host_key
+from scraper.rawstore import WarcStore
+from scraper.robots import RobotsCache, RobotsRules, rules_from
+from scraper.settings import Politeness, Settings
+
+_BLOCKING = frozenset({401, 403, 451})
+
+
+@dataclass(frozen=True)
+class FetchRequest:
+    """One URL to fetch, with what we remember of it."""
+
+    url: str
+    source: str | None = None  # source name, for per-source politeness and reporting
+    politeness: Politeness | None = None  # per-source override of settings.politeness
+    etag: str | None = None  # sent back as If-None-Match
+    last_modified: str | None = None  # sent back as If-Modified-Since
+    accept: tuple[str, ...] = ()  # content-type prefixes wanted (e.g. HTML_TYPES); () = any
+
+
+@dataclass(frozen=True)
+class FetchOutcome:
+    """What became of one request: a usable page, or an error (maybe with the page seen)."""
+
+    request: FetchRequest
+    page: FetchedPage | None  # final response: 2xx, 304, or the error status kept for WARC
+    error: FetchError | None  # set when no usable page after retries
+    attempts: int  # HTTP attempts made (0 when robots.txt or the URL itself refused it)
+
+    @property
+    def not_modified(self) -> bool:
+        """True for a 304 answer to a conditional GET: the page is unchanged."""
+        return self.error is None and self.page is not None and self.page.status == 304
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+def parse_retry_after(value: str, now: datetime) -> float | None:
+    """Seconds to wait from a Retry-After value (delta-seconds or HTTP date); None if invalid."""
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        return None
+    return max(0.0, (when - now).total_seconds())
+
+
+def _status_error(page: FetchedPage) -> FetchError | None:
+    """The error a final status means, or None for a usable page (2xx, 304)."""
+    status = page.status
+    if 200 <= status < 300 or status == 304:
+        return None
+    if status in _BLOCKING:
+        return Blocked(page.url, f"HTTP {status}: the site refused access", status=status)
+    if status >= 400:
+        return HTTPStatusError(page.url, f"HTTP {status}", status=status)
+    return HTTPStatusError(page.url, f"unexpected HTTP {status}", status=status)
+
+
+def _retryable_status(status: int) -> bool:
+    return status == 429 or (500 <= status < 600 and status != 501)
+
+
+class Fetcher:
+    """Fetches pages politely and robustly; an async context manager owning one client.
+
+    Args:
+        settings: timeouts, limits, default politeness and retry policy.
+        raw_store: where every response is appended (WARC), if anywhere.
+        clock: wall-clock time, stamped on pages and used for Retry-After dates.
+        sleep: how to wait (injected by tests to keep them fast).
+        rng: jitter source for the backoff.
+        monotonic: the clock of the per-host delays (pair it with ``sleep``).
+        max_in_flight: cap on concurrent requests across all hosts in `fetch_all`.
+        max_buffered: cap on requests read ahead from the input in `fetch_all`.
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        raw_store: WarcStore | None = None,
+        clock: Clock = utc_now,
+        sleep: Sleep = asyncio.sleep,
+        rng: random.Random | None = None,
+        monotonic: Monotonic = time.monotonic,
+        max_in_flight: int = 256,
+        max_buffered: int = 2000,
+    ) -> None:
+        self.settings = settings
+        self.raw_store = raw_store
+        self._clock = clock
+        self._sleep = sleep
+        self._rng = rng or random.Random()
+        self._monotonic = monotonic
+        self._hosts = HostRegistry(monotonic, sleep)
+        self._robots = RobotsCache()
+        self._client: httpx.AsyncClient | None = None
+        self.max_in_flight = max_in_flight
+        self.max_buffered = max(max_buffered, 1)
+
+    async def __aenter__(self) -> Self:
+        self._client = make_client(self.settings)
+        return self
+
+    async def __aexit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if self._client is not None:
+            await self._client.aclose()
+            self._client = None
+
+    def _politeness(self, request: FetchRequest) -> Politeness:
+        return request.politeness or self.settings.politeness
+
+    async def fetch(self, request: FetchRequest) -> FetchOutcome:
+        """Fetch one request: robots.txt, the host's slot and delay, retries.
+
+        Raises only for what is not the page's fault (a bug, or `StorageError` from the
+        raw store); every fetch failure is in the outcome's ``error``.
+        """
+        refusal = hop_refusal(None, request.url, allow_private=True)
+        if refusal is not None:
+            return FetchOutcome(request, None, ForbiddenAddress(request.url, refusal), 0)
+        politeness = self._politeness(request)
+        slots = self._hosts.get(host_key(request.url), politeness)
+        delay = politeness.delay
+        if politeness.obey_robots:
+            rules = await self._robots.rules(
+                request.url, lambda url: self._load_robots(url, slots, politeness.delay)
+            )
+            why = rules.refusal_for(request.url, self.settings.user_agent)
+            if why is not None:
+                return FetchOutcome(request, None, RobotsDisallowed(request.url, why), 0)
+            asked = rules.crawl_delay(self.settings.user_agent)
+            if asked is not None:
+                delay = max(delay, min(asked, politeness.max_crawl_delay))
+        headers: dict[str, str] = {}
+        if request.etag:
+            headers["If-None-Match"] = request.etag
+        if request.last_modified:
+            headers["If-Modified-Since"] = request.last_modified
+        return await self._with_retries(request, slots, delay, headers)
+
+    async def _load_robots(self, url: str, slots: HostSlots, delay: float) -> RobotsRules:
+        outcome = await self._with_retries(FetchRequest(url), slots, delay, {})
+        return rules_from(outcome.page, outcome.error)
+
+    async def _with_retries(
+        self, request: FetchRequest, slots: HostSlots, delay: float, headers: dict[str, str]
+    ) -> FetchOutcome:
+        if self._client is None:
+            raise RuntimeError("use the Fetcher as `async with Fetcher(...) as fetcher:`")
+        policy = self.settings.retry
+        attempt = 0
+        while True:
+            attempt += 1
+            page: FetchedPage | None = None
+            error: FetchError | None
+            async with slots.slot(delay):
+                try:
+                    page = await fetch_page(
+                        self._client,
+                        request.url,
+                        self.settings,
+                        headers=headers,
+                        clock=self._clock,
+                        accept=request.accept,
+                    )
+                except FetchError as exc:
+                    error = exc
+            if page is not None:
+                if self.raw_store is not None:
+                    self.raw_store.append(page)
+                error = _status_error(page)
+                if error is None:
+                    return FetchOutcome(request, page, None, attempt)
+                retryable = _retryable_status(page.status)
+            else:
+                retryable = isinstance(error, NetworkError | FetchTimeout)
+            if not retryable or attempt >= policy.attempts:
+                return FetchOutcome(request, page, error, attempt)
+            wait = self._backoff(attempt)
+            asked = page.header("retry-after") if page is not None else None
+            seconds = parse_retry_after(asked, self._clock()) if asked else None
+            if page is not None and seconds is not None:
+                if seconds > policy.retry_after_max:
+                    given_up = HTTPStatusError(
+                        request.url,
+                        f"HTTP {page.status} with Retry-After {seconds:g} s, over the cap of "
+                        f"{policy.retry_after_max:g} s: given up",
+                        status=page.status,
+                    )
+                    return FetchOutcome(request, page, given_up, attempt)
+                wait = seconds
+                slots.pause(seconds)  # the whole host asked for a break, not just this URL
+            await self._sleep(wait)
+
+    def _backoff(self, attempt: int) -> float:
+        """Exponential backoff with equal jitter: half fixed, half random, capped."""
+        policy = self.settings.retry
+        ceiling = min(policy.backoff_max, policy.backoff_base * 2.0 ** (attempt - 1))
+        return ceiling / 2 + self._rng.uniform(0, ceiling / 2)
+
+    async def fetch_all(
+        self, requests: Iterable[FetchRequest] | AsyncIterable[FetchRequest]
+    ) -> AsyncIterator[FetchOutcome]:
+        """Fetch every request, yielding outcomes as they complete (not in input order).
+
+        Reads at most ``max_buffered`` requests ahead and runs at most ``max_in_flight``
+        at once, never more per host than its concurrency, so a host waiting on its
+        delay does not hold up the others. Every request yields exactly one outcome.
+        """
+        source = _aiter(requests)
+        pending: dict[str, deque[FetchRequest]] = {}
+        running: dict[str, int] = {}
+        ready: deque[str] = deque()  # hosts with queued requests and a free slot, once each
+        in_ready: set[str] = set()
+        done: asyncio.Queue[tuple[str, asyncio.Task[FetchOutcome]]] = asyncio.Queue()
+        tasks: set[asyncio.Task[FetchOutcome]] = set()
+        buffered = 0
+        exhausted = False
+
+        def start(host: str) -> None:
+            request = pending[host].popleft()
+            if not pending[host]:
+                del pending[host]
+            running[host] = running.get(host, 0) + 1
+            task = asyncio.get_running_loop().create_task(self.fetch(request))
+            tasks.add(task)
+            task.add_done_callback(lambda t: done.put_nowait((host, t)))
+
+        def mark_ready(host: str) -> None:
+            queue = pending.get(host)
+            if host in in_ready or not queue:
+                return
+            if running.get(host, 0) < self._hosts.get(host, self._politeness(queue[0])).concurrency:
+                ready.append(host)
+                in_ready.add(host)
+
+        try:
+            while True:
+                while not exhausted and buffered < self.max_buffered:
+                    try:
+                        request = await anext(source)
+                    except StopAsyncIteration:
+                        exhausted = True
+                        break
+                    host = host_key(request.url)
+                    queue = pending.setdefault(host, deque())
+                    queue.append(request)
+                    buffered += 1
+                    mark_ready(host)
+                while ready and len(tasks) < self.max_in_flight:
+                    host = ready.popleft()
+                    in_ready.discard(host)
+                    start(host)
+                    mark_ready(host)
+                if not tasks:
+                    if exhausted:
+                        return
+                    continue
+                host, task = await done.get()
+                tasks.discard(task)
+                running[host] -= 1
+                buffered -= 1
+                mark_ready(host)
+                yield task.result()
+        finally:
+            for task in tasks:
+                task.cancel()
+            if tasks:
+                await asyncio.gather(*tasks, return_exceptions=True)
+
+
+async def _aiter(
+    requests: Iterable[FetchRequest] | AsyncIterable[FetchRequest],
+) -> AsyncIterator[FetchRequest]:
+    if isinstance(requests, AsyncIterable):
+        async for request in requests:
+            yield request
+    else:
+        for request in requests:
+            yield request
+
+
+__all__ = ["FetchOutcome", "FetchRequest", "Fetcher", "parse_retry_after"]

@@ -1,0 +1,71 @@
+"""Per-host politeness: how many requests may be in flight, and how far apart they start.
+
+One `HostSlots` per host (``host:port``), shared by every request to it, whichever source
+asked: a site is one server however many sources point at it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from urllib.parse import urlsplit
+
+from scraper.settings import Politeness
+
+Sleep = Callable[[float], Awaitable[None]]
+Monotonic = Callable[[], float]
+
+
+def host_key(url: str) -> str:
+    """The politeness key of ``url``: lower-case host and explicit port (``""`` if none)."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port or {"http": 80, "https": 443}.get(parts.scheme.lower(), 0)
+    except ValueError:
+        return ""
+    return f"{(parts.hostname or '').lower()}:{port}"
+
+
+class HostSlots:
+    """At most ``concurrency`` requests in flight to one host, starts at least ``delay`` apart."""
+
+    def __init__(self, concurrency: int, monotonic: Monotonic, sleep: Sleep) -> None:
+        self.concurrency = concurrency
+        self._semaphore = asyncio.Semaphore(concurrency)
+        self._monotonic = monotonic
+        self._sleep = sleep
+        self._next_start = float("-inf")
+
+    @asynccontextmanager
+    async def slot(self, delay: float) -> AsyncIterator[None]:
+        """Hold one of the host's slots, waiting first for the host's next start time."""
+        async with self._semaphore:
+            now = self._monotonic()
+            start = max(now, self._next_start)
+            # Book the start before sleeping, so the next waiter queues behind this one.
+            self._next_start = start + delay
+            if start > now:
+                await self._sleep(start - now)
+            yield
+
+    def pause(self, seconds: float) -> None:
+        """No new request to this host for ``seconds`` (the server asked, with Retry-After)."""
+        self._next_start = max(self._next_start, self._monotonic() + seconds)
+
+
+class HostRegistry:
+    """The `HostSlots` of every host seen so far in one fetcher."""
+
+    def __init__(self, monotonic: Monotonic, sleep: Sleep) -> None:
+        self._monotonic = monotonic
+        self._sleep = sleep
+        self._hosts: dict[str, HostSlots] = {}
+
+    def get(self, key: str, politeness: Politeness) -> HostSlots:
+        """The slots of host ``key``; its concurrency is fixed by the first politeness seen."""
+        slots = self._hosts.get(key)
+        if slots is None:
+            slots = HostSlots(politeness.per_host_concurrency, self._monotonic, self._sleep)
+            self._hosts[key] = slots
+        return slots

@@ -1,0 +1,223 @@
+"""The run state in one SQLite file: URLs seen (with ETags and content hashes) and runs.
+
+WAL mode, so readers (a report, a second run checking the log) never block the one
+writer; every method commits at once, so a killed run loses nothing it reported.
+Timestamps are ISO 8601 UTC strings, which sort as time does.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Self
+
+from scraper.errors import StorageError
+
+SCHEMA_VERSION = 1
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS urls (
+    url TEXT PRIMARY KEY,          -- canonical URL
+    source TEXT,
+    first_seen TEXT NOT NULL,
+    last_seen TEXT NOT NULL,
+    etag TEXT,
+    last_modified TEXT,
+    content_hash TEXT,
+    record_id TEXT,
+    record_path TEXT,
+    last_status INTEGER,
+    last_error TEXT,
+    fetch_count INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS runs (
+    id INTEGER PRIMARY KEY,
+    started_at TEXT NOT NULL,
+    finished_at TEXT,
+    status TEXT NOT NULL,
+    counts TEXT NOT NULL DEFAULT '{}',  -- JSON object
+    pid INTEGER
+);
+CREATE INDEX IF NOT EXISTS urls_source ON urls (source);
+"""
+
+
+def _iso(when: datetime) -> str:
+    if when.tzinfo is None:
+        raise ValueError("state timestamps must be time-zone aware")
+    return when.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+@dataclass(frozen=True)
+class RunRow:
+    """One row of the run log."""
+
+    id: int
+    started_at: str
+    finished_at: str | None
+    status: str
+    counts: dict[str, Any]
+    pid: int | None
+
+
+class StateDB:
+    """The state database at ``path`` (created on first use); use as a context manager."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(path, timeout=30, isolation_level=None)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")  # durable enough with WAL, far faster
+            self._migrate()
+        except sqlite3.Error as exc:
+            raise StorageError(f"cannot open state database {path}: {exc}") from exc
+
+    def _migrate(self) -> None:
+        version = self._db.execute("PRAGMA user_version").fetchone()[0]
+        if version > SCHEMA_VERSION:
+            raise StorageError(
+                f"{self.path} has schema version {version}; this scraper knows {SCHEMA_VERSION}"
+            )
+        if version < SCHEMA_VERSION:
+            # One script, one transaction: a second process creating it too waits, then no-ops.
+            self._db.executescript(
+                f"BEGIN IMMEDIATE; {_SCHEMA} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;"
+            )
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._db.close()
+
+    def _write(self, sql: str, params: tuple[Any, ...]) -> sqlite3.Cursor:
+        try:
+            return self._db.execute(sql, params)
+        except sqlite3.Error as exc:
+            raise StorageError(f"cannot write state database {self.path}: {exc}") from exc
+
+    # URLs
+
+    def is_known(self, url: str) -> bool:
+        """True once ``url`` has been marked seen."""
+        row = self._db.execute("SELECT 1 FROM urls WHERE url = ?", (url,)).fetchone()
+        return row is not None
+
+    def mark_seen(self, url: str, source: str | None, when: datetime) -> bool:
+        """Note that discovery saw ``url``; True when it is new."""
+        stamp = _iso(when)
+        new = not self.is_known(url)  # one writer, so nothing slips in between
+        self._write(
+            "INSERT INTO urls (url, source, first_seen, last_seen) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (url) DO UPDATE SET last_seen = excluded.last_seen, "
+            "source = coalesce(excluded.source, urls.source)",
+            (url, source, stamp, stamp),
+        )
+        return new
+
+    def conditional(self, url: str) -> tuple[str | None, str | None] | None:
+        """(ETag, Last-Modified) to send back for ``url``, or None when we have neither."""
+        row = self._db.execute(
+            "SELECT etag, last_modified FROM urls WHERE url = ?", (url,)
+        ).fetchone()
+        if row is None or (row[0] is None and row[1] is None):
+            return None
+        return (row[0], row[1])
+
+    def record_fetch(
+        self,
+        url: str,
+        status: int,
+        etag: str | None,
+        last_modified: str | None,
+        when: datetime,
+    ) -> None:
+        """Note one fetch of ``url``; a 304 keeps the validators already stored."""
+        stamp = _iso(when)
+        keep = status == 304
+        self._write(
+            "INSERT INTO urls (url, first_seen, last_seen, etag, last_modified, last_status,"
+            " fetch_count) VALUES (?, ?, ?, ?, ?, ?, 1) "
+            "ON CONFLICT (url) DO UPDATE SET last_seen = excluded.last_seen,"
+            " last_status = excluded.last_status, fetch_count = urls.fetch_count + 1,"
+            " last_error = NULL,"
+            " etag = CASE WHEN ? THEN coalesce(excluded.etag, urls.etag) ELSE excluded.etag END,"
+            " last_modified = CASE WHEN ? THEN coalesce(excluded.last_modified,"
+            " urls.last_modified) ELSE excluded.last_modified END",
+            (url, stamp, stamp, etag, last_modified, status, keep, keep),
+        )
+
+    def record_result(
+        self, url: str, content_hash: str, record_id: str | None, record_path: str | None
+    ) -> None:
+        """Note what the last fetch of ``url`` produced (a saved record, or a reject)."""
+        self._write(
+            "UPDATE urls SET content_hash = ?, record_id = ?, record_path = ? WHERE url = ?",
+            (content_hash, record_id, record_path, url),
+        )
+
+    def record_error(self, url: str, error_text: str, status: int | None = None) -> None:
+        """Note why the last fetch of ``url`` failed (kept until a fetch succeeds)."""
+        self._write(
+            "UPDATE urls SET last_error = ?, last_status = coalesce(?, last_status) WHERE url = ?",
+            (error_text, status, url),
+        )
+
+    def content_hash(self, url: str) -> str | None:
+        """The hash recorded for ``url``'s last result, if any."""
+        row = self._db.execute("SELECT content_hash FROM urls WHERE url = ?", (url,)).fetchone()
+        return None if row is None else row[0]
+
+    def url_row(self, url: str) -> dict[str, Any] | None:
+        """Every column of ``url``'s row, for reports and tests."""
+        cursor = self._db.execute("SELECT * FROM urls WHERE url = ?", (url,))
+        row = cursor.fetchone()
+        if row is None:
+            return None
+        return {column[0]: value for column, value in zip(cursor.description, row, strict=True)}
+
+    # Runs
+
+    def start_run(self, when: datetime) -> int:
+        """Open a run in the log; returns its id."""
+        cursor = self._write(
+            "INSERT INTO runs (started_at, status, pid) VALUES (?, 'running', ?)",
+            (_iso(when), os.getpid()),
+        )
+        run_id = cursor.lastrowid
+        if run_id is None:
+            raise StorageError(f"cannot start a run in {self.path}")
+        return run_id
+
+    def finish_run(
+        self, run_id: int, status: str, counts: Mapping[str, int], when: datetime
+    ) -> None:
+        """Close run ``run_id`` with its final status and counts."""
+        cursor = self._write(
+            "UPDATE runs SET finished_at = ?, status = ?, counts = ? WHERE id = ?",
+            (_iso(when), status, json.dumps(dict(counts), sort_keys=True), run_id),
+        )
+        if cursor.rowcount != 1:
+            raise StorageError(f"no run {run_id} in {self.path}")
+
+    def last_runs(self, n: int = 10) -> list[RunRow]:
+        """The ``n`` latest runs, newest first."""
+        rows = self._db.execute(
+            "SELECT id, started_at, finished_at, status, counts, pid FROM runs "
+            "ORDER BY id DESC LIMIT ?",
+            (n,),
+        ).fetchall()
+        return [RunRow(r[0], r[1], r[2], r[3], json.loads(r[4]), r[5]) for r in rows]

@@ -35,23 +35,28 @@ class HostSlots:
         self._semaphore = asyncio.Semaphore(concurrency)
         self._monotonic = monotonic
         self._sleep = sleep
-        self._next_start = float("-inf")
+        self._last_start = float("-inf")
+        self._paused_until = float("-inf")
 
     @asynccontextmanager
     async def slot(self, delay: float) -> AsyncIterator[None]:
-        """Hold one of the host's slots, waiting first for the host's next start time."""
+        """Hold one of the host's slots, starting ``delay`` after the host's previous start.
+
+        The delay is the caller's, so a Crawl-delay learnt from robots.txt applies from
+        the very next request, whatever delay robots.txt itself was fetched with.
+        """
         async with self._semaphore:
             now = self._monotonic()
-            start = max(now, self._next_start)
+            start = max(now, self._last_start + delay, self._paused_until)
             # Book the start before sleeping, so the next waiter queues behind this one.
-            self._next_start = start + delay
+            self._last_start = start
             if start > now:
                 await self._sleep(start - now)
             yield
 
     def pause(self, seconds: float) -> None:
         """No new request to this host for ``seconds`` (the server asked, with Retry-After)."""
-        self._next_start = max(self._next_start, self._monotonic() + seconds)
+        self._paused_until = max(self._paused_until, self._monotonic() + seconds)
 
 
 class HostRegistry:

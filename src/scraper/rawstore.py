@@ -89,6 +89,7 @@ class WarcStore:
             page.final_url,
             "response",
             payload=io.BytesIO(page.body),
+            length=len(page.body),  # known, so warcio needs no spooled temporary copy
             http_headers=StatusAndHeaders(
                 f"{page.status} {_reason(page.status)}", headers, protocol=page.http_version
             ),
@@ -98,6 +99,7 @@ class WarcStore:
             page.final_url,
             "request",
             payload=io.BytesIO(b""),
+            length=0,
             http_headers=StatusAndHeaders(
                 f"GET {_target(page.final_url)} {page.http_version}",
                 page.request_headers,
@@ -151,14 +153,22 @@ def iter_pages(path: Path) -> Iterator[FetchedPage]:
                     if record.rec_type != "response" or record.http_headers is None:
                         continue
                     fetched = record.rec_headers.get_header("WARC-Date")
+                    body = record.content_stream().read()
+                    declared = record.http_headers.get_header("Content-Length")
+                    if declared is None or not declared.isdigit() or int(declared) != len(body):
+                        # append() always writes Content-Length: without it, or with a
+                        # shorter body, this is the tail of a file cut by a crash.
+                        break
                     yield FetchedPage(
                         url=record.rec_headers.get_header("WARC-Source-URI")
                         or record.rec_headers.get_header("WARC-Target-URI"),
                         final_url=record.rec_headers.get_header("WARC-Target-URI"),
                         status=int(record.http_headers.get_statuscode()),
                         headers=list(record.http_headers.headers),
-                        body=record.content_stream().read(),
+                        body=body,
                         fetched_at=datetime.fromisoformat(fetched.replace("Z", "+00:00")),
                     )
-            except (ArchiveLoadFailed, EOFError, OSError, ValueError):
-                continue  # a tail truncated by a crash: what came before it was yielded
+            # warcio fails in several ways on a tail truncated by a crash (AttributeError on
+            # a cut header line); what came before it was yielded.
+            except (ArchiveLoadFailed, EOFError, OSError, ValueError, AttributeError, zlib.error):
+                continue

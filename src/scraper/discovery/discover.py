@@ -121,12 +121,12 @@ class _Run:
                 continue
             visited.add(key)
             try:
-                page = parse_sitemap(await self.get(url), url)
+                page = parse_sitemap(await self.get(url), url, since=self.cutoff)
             except (FetchError, DiscoveryError) as exc:
                 self.fail(url, exc, errors)
                 continue
             links.extend(page.links)
-            children = [ref for ref in page.sitemaps if not self.is_old(ref.lastmod)]
+            children = page.sitemaps  # old ones already left out by `since`
             if children and depth >= MAX_SITEMAP_DEPTH:
                 too_deep = f"sitemap indexes nested deeper than {MAX_SITEMAP_DEPTH}; not followed"
                 self.fail(url, DiscoveryError(too_deep), errors)

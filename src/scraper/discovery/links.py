@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from email.utils import parsedate_to_datetime
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit, urlunsplit
 
 from selectolax.lexbor import LexborHTMLParser
 
@@ -35,9 +35,20 @@ def absolute_url(href: str | None, base_url: str) -> str | None:
     if not href or href.startswith("#"):
         return None
     try:
-        return canonicalize_url(urljoin(base_url, href))
+        if href.startswith(("https://", "http://")) and "/." not in href:
+            return canonicalize_url(href)  # already absolute and plain: skip urljoin
+        return canonicalize_url(_without_dot_segments(urljoin(base_url, href)))
     except ValueError:  # javascript:, mailto:, a malformed port or host
         return None
+
+
+def _without_dot_segments(url: str) -> str:
+    """``/a/../b`` as ``/b``: urljoin resolves dots in relative hrefs only, not absolute ones."""
+    parts = urlsplit(url)
+    if "/." not in parts.path or not parts.scheme or not parts.netloc:
+        return url
+    resolved = urlsplit(urljoin(f"{parts.scheme}://{parts.netloc}/", parts.path)).path
+    return urlunsplit(parts._replace(path=resolved))
 
 
 def clean_text(text: str | None) -> str | None:

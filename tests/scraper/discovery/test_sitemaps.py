@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import time
+from datetime import date
 
 import pytest
 from hypothesis import given, settings
@@ -256,3 +257,31 @@ def test_fuzz_entity_bombs_always_refused(
     if not gzipped:
         with pytest.raises(DiscoveryError, match="declares XML entities"):
             parse_feed(data, SITE)
+
+
+def test_since_leaves_out_dated_entries_early_and_keeps_undated() -> None:
+    urlset = discovery_bytes("sitemaps/opinion-2025-03.xml")
+    undated = b"<urlset><url><loc>https://x.example/undated</loc></url></urlset>"
+    index = discovery_bytes("sitemaps/index.xml")
+
+    recent = parse_sitemap(urlset, SITE, since=date(2025, 3, 13))
+    children = parse_sitemap(index, SITE, since=date(2025, 3, 1))
+
+    assert [link.published for link in recent.links] == ["2025-03-14T08:30:00+01:00", "2025-03-13"]
+    assert len(parse_sitemap(undated, SITE, since=date(2025, 3, 13)).links) == 1
+    assert [ref.lastmod for ref in children.sitemaps] == [
+        "2025-03-14T09:00:00+01:00",
+        "2025-03-14T09:05:00+01:00",
+        None,
+    ]
+
+
+def test_dot_segments_resolve_the_same_absolute_or_relative() -> None:
+    data = (
+        b"<urlset><url><loc>https://x.example/a/../opinion/b</loc></url>"
+        b"<url><loc>/a/../opinion/b</loc></url></urlset>"
+    )
+
+    urls = {link.url for link in parse_sitemap(data, "https://x.example/s.xml").links}
+
+    assert urls == {"https://x.example/opinion/b"}

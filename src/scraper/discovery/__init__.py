@@ -4,7 +4,13 @@ The parsers are pure (bytes in, links out); `discover` is the async glue that fe
 configured source through any fetch function and merges what it finds.
 """
 
-from scraper.discovery.discover import MAX_SITEMAP_DEPTH, DiscoveryResult, Fetch, discover
+from scraper.discovery.discover import (
+    MAX_SITEMAP_DEPTH,
+    DiscoveryResult,
+    Fetch,
+    discover,
+    fetcher_fetch,
+)
 from scraper.discovery.errors import DiscoveryError
 from scraper.discovery.feeds import parse_feed
 from scraper.discovery.links import Link
@@ -30,6 +36,7 @@ __all__ = [
     "SitemapRef",
     "builtin_listing_names",
     "discover",
+    "fetcher_fetch",
     "load_listing_rules",
     "parse_feed",
     "parse_listing",

@@ -19,8 +19,10 @@ from scraper.discovery.links import Link, absolute_url, published_day
 from scraper.discovery.listing import ListingRules, load_listing_rules, parse_listing
 from scraper.discovery.sitemaps import SitemapRef, parse_sitemap
 from scraper.errors import FetchError, HTTPStatusError
+from scraper.fetcher import FetchRequest
 
 if TYPE_CHECKING:
+    from scraper.fetcher import Fetcher
     from scraper.sources import Source
 
 Fetch = Callable[[str], Awaitable[bytes]]
@@ -224,3 +226,22 @@ async def discover(
     run.result.links = ordered[: source.max_pages]
     run.result.over_limit = len(ordered) - len(run.result.links)
     return run.result
+
+
+def fetcher_fetch(fetcher: Fetcher, source: Source) -> Fetch:
+    """A `Fetch` over the project's polite `Fetcher`, with the source's politeness.
+
+    Robots.txt, per-host delays and retries apply to discovery documents as to articles;
+    a failed outcome raises its `FetchError`.
+    """
+    politeness = source.effective_politeness(fetcher.settings.politeness)
+
+    async def fetch(url: str) -> bytes:
+        outcome = await fetcher.fetch(FetchRequest(url, source=source.name, politeness=politeness))
+        if outcome.error is not None:
+            raise outcome.error
+        if outcome.page is None:  # not reachable: an outcome without error carries a page
+            raise FetchError(url, "no response")
+        return outcome.page.body
+
+    return fetch

@@ -12,11 +12,12 @@ from typing import Any
 import pytest
 from pytest_httpserver import HTTPServer
 
-from scraper.discovery import DiscoveryResult, ListingRules, discover
+from scraper.discovery import DiscoveryResult, ListingRules, discover, fetcher_fetch
 from scraper.errors import HTTPStatusError
+from scraper.fetcher import Fetcher
 from scraper.http import fetch_page, make_client
 from scraper.settings import Settings
-from scraper.sources import Source
+from scraper.sources import PolitenessOverride, Source
 from tests.scraper.discovery.helpers import discovery_bytes
 
 NOW = datetime(2025, 3, 15, 12, 0, tzinfo=UTC)
@@ -287,3 +288,26 @@ def test_oldest_first_listing_is_paged_past_old_items(httpserver: HTTPServer) ->
 
     assert stopped.links == []
     assert [link.title for link in paged.links] == ["New"]
+
+
+def test_through_the_polite_fetcher_robots_and_source_politeness(site: HTTPServer) -> None:
+    site.expect_request("/robots.txt").respond_with_data(
+        "User-agent: *\nDisallow: /newspaper/\n", content_type="text/plain"
+    )
+    source = _aggregator(
+        site,
+        "/columnist/jo-parker",
+        "/newspaper/riverside-gazette",
+        politeness=PolitenessOverride(delay=0.0),  # the default 1 s would make this slow
+    )
+
+    async def go() -> DiscoveryResult:
+        async with Fetcher(Settings(allow_private_addresses=True)) as fetcher:
+            return await discover(source, fetcher_fetch(fetcher, source), now=NOW)
+
+    result = asyncio.run(go())
+
+    assert len(result.links) == 9  # the three columnist pages
+    assert result.errors == [(site.url_for("/newspaper/riverside-gazette"), result.errors[0][1])]
+    assert "robots.txt" in result.errors[0][1]
+    assert "/newspaper/riverside-gazette" not in [request.path for request, _ in site.log]

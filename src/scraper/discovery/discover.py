@@ -37,6 +37,7 @@ class DiscoveryResult:
 
     links: list[Link] = field(default_factory=list)
     errors: list[tuple[str, str]] = field(default_factory=list)  # (url, message)
+    warnings: list[str] = field(default_factory=list)  # worth a look, nothing failed
     fetched: int = 0  # listing, feed and sitemap documents fetched
     too_old: int = 0  # links dropped by max_age_days
     over_limit: int = 0  # links dropped by max_pages
@@ -211,6 +212,11 @@ async def discover(
             run.fail(source.urls[0], exc, errors[0])
             found = []
         else:
+            if rules.valid_until is not None and now.date() > rules.valid_until:
+                run.result.warnings.append(
+                    f"listing rules {rules.name!r} are past their valid_until"
+                    f" ({rules.valid_until.isoformat()}): check them against the site"
+                )
             found = await asyncio.gather(
                 *(
                     run.listing(url, rules, errs)

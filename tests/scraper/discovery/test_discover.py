@@ -6,13 +6,19 @@ import asyncio
 import gzip
 import socket
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
 from pytest_httpserver import HTTPServer
 
-from scraper.discovery import DiscoveryResult, ListingRules, discover, fetcher_fetch
+from scraper.discovery import (
+    DiscoveryResult,
+    ListingRules,
+    discover,
+    fetcher_fetch,
+    load_listing_rules,
+)
 from scraper.errors import HTTPStatusError
 from scraper.fetcher import Fetcher
 from scraper.http import fetch_page, make_client
@@ -311,3 +317,16 @@ def test_through_the_polite_fetcher_robots_and_source_politeness(site: HTTPServe
     assert result.errors == [(site.url_for("/newspaper/riverside-gazette"), result.errors[0][1])]
     assert "robots.txt" in result.errors[0][1]
     assert "/newspaper/riverside-gazette" not in [request.path for request, _ in site.log]
+
+
+def test_expired_listing_rules_warn(site: HTTPServer) -> None:
+    rules = load_listing_rules("qoshe").model_copy(update={"valid_until": date(2025, 3, 1)})
+
+    result, _ = run(_aggregator(site, "/newspaper/riverside-gazette"), rules=rules)
+    fresh, _ = run(_aggregator(site, "/newspaper/riverside-gazette"))
+
+    assert len(result.links) == 3
+    assert result.warnings == [
+        "listing rules 'qoshe' are past their valid_until (2025-03-01): check them against the site"
+    ]
+    assert fresh.warnings == []

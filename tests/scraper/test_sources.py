@@ -185,7 +185,7 @@ def _toml_value(value: object) -> str:
     return '""'
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(st.lists(st.dictionaries(_KEYS, _VALUES, max_size=6), max_size=3))
 def test_fuzz_structured_documents(sources: list[dict[str, object]]) -> None:
     text = "sources = " + _toml_value(sources)

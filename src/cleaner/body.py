@@ -29,6 +29,7 @@ _ARTICLE_HINTS = re.compile(
 )
 _HIDDEN_CLASSES = frozenset({"hidden", "d-none", "is-hidden", "hide", "visually-hidden", "sr-only"})
 _MAX_REPEATED = 300  # longer repeated blocks may be a quote the article repeats
+_LEAD_SIBLINGS = 3  # how many elements before the container may hold the lead
 _MIN_PARAGRAPH = 25  # characters; shorter <p> are labels, dates, counters
 _ARTICLE_BONUS = 1.5
 _BOILERPLATE_FACTOR = 0.2
@@ -210,6 +211,25 @@ def container_blocks(container: Node, title: str | None = None) -> list[str]:
     return [block for block in blocks if counts[block] < 2]
 
 
+def _lead_blocks(container: Node, title: str | None) -> list[str]:
+    """Prose just before the container in the same parent: the lead or standfirst."""
+    tokens = noise_data().boilerplate
+    leads: list[list[str]] = []
+    sibling = container.prev
+    for _ in range(_LEAD_SIBLINGS):
+        while sibling is not None and sibling.tag in {"-text", "-comment"}:
+            sibling = sibling.prev
+        if sibling is None or _is_boilerplate(sibling, tokens) or _is_hidden(sibling):
+            break
+        paragraphs = sibling.css("p") if sibling.tag != "p" else [sibling]
+        texts = [normalize_text(p.text(deep=True, separator="")) for p in paragraphs]
+        texts = [t for t in texts if len(t) >= _MIN_PARAGRAPH and not is_noise_line(t)]
+        if texts and _link_density(sibling, sum(map(len, texts))) < 0.3:
+            leads.append(texts)
+        sibling = sibling.prev
+    return [text for group in reversed(leads) for text in group if text != title]
+
+
 @dataclass(frozen=True)
 class ScoredBody:
     """The scorer's answer and how sure it can be: the container's share of the page's prose."""
@@ -230,5 +250,6 @@ def extract_body(tree: HTMLParser, title: str | None = None) -> ScoredBody | Non
         return None
     prose = _prose_lengths(root)
     share = prose.get(container.mem_id, 0) / max(1, prose.get(root.mem_id, 0))
-    text = "\n\n".join(container_blocks(container, title))
+    blocks = [*_lead_blocks(container, title), *container_blocks(container, title)]
+    text = "\n\n".join(blocks)
     return ScoredBody(text, share) if text else None

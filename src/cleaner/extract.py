@@ -19,19 +19,12 @@ from cleaner.decode import decode_html
 from cleaner.errors import ExtractionError
 from cleaner.metadata import PageMetadata, read_metadata
 from cleaner.models import Article, RejectReason
-from cleaner.noise import is_noise_line, normalize_text, strip_truncation
+from cleaner.noise import is_noise_line, noise_data, normalize_text, strip_truncation
 from cleaner.rules import SiteRules, find_rules
 from cleaner.titles import choose_title
 from cleaner.urls import is_http_url
 
 _BLOCK_TAGS = "p, h2, h3, h4, h5, h6, li, blockquote, pre"
-_BYLINE_SELECTORS = (
-    '[itemprop="author"] [itemprop="name"]',
-    '[rel="author"]',
-    '[itemprop="author"]',
-    ".byline__name, .byline-name, .author-name, .author__name",
-    ".byline",
-)
 _MIN_SCORED_BODY = 500  # a shorter scored body is more often a wrong container than a brief
 _MIN_PROSE_SHARE = 0.4  # below it, much prose lies outside the chosen container
 
@@ -210,7 +203,7 @@ def _rule_fields(tree: HTMLParser, rule: SiteRules, url: str) -> dict[str, objec
 
 def _byline_authors(tree: HTMLParser) -> list[str]:
     """Author names shown on the page: rel=author links, itemprop=author, byline elements."""
-    for selector in _BYLINE_SELECTORS:
+    for selector in noise_data().author_selectors:
         names = [normalize_text(node.text(separator=" ")) for node in tree.css(selector)[:8]]
         names = [name for name in names if name]
         if names:
@@ -273,3 +266,19 @@ def _date_candidates(tree: HTMLParser, meta: PageMetadata) -> list[str | None]:
         for node in tree.css(selector)[:3]:
             found.append(node.attributes.get("datetime") or node.attributes.get("content"))
     return found
+
+
+def declared_url(html: str | bytes) -> str | None:
+    """The page's own absolute URL (``<link rel=canonical>``, then ``og:url``), if it has one."""
+    if isinstance(html, bytes):
+        html = decode_html(html)
+    tree = HTMLParser(html)
+    for selector, attribute in (
+        ('link[rel="canonical"]', "href"),
+        ('meta[property="og:url"]', "content"),
+    ):
+        node = tree.css_first(selector)
+        value = (node.attributes.get(attribute) or "").strip() if node is not None else ""
+        if is_http_url(value):
+            return value
+    return None

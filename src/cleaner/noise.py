@@ -24,6 +24,7 @@ class NoiseData:
     author_prefixes: tuple[str, ...]
     author_separators: re.Pattern[str]
     author_junk: re.Pattern[str]
+    author_selectors: tuple[str, ...]
     author_max_words: int
     author_max_chars: int
     boilerplate: tuple[str, ...]
@@ -41,6 +42,7 @@ def noise_data() -> NoiseData:
         author_prefixes=tuple(sorted(authors["prefixes"], key=len, reverse=True)),
         author_separators=re.compile("|".join(map(re.escape, separators)), re.IGNORECASE),
         author_junk=re.compile("|".join(authors["junk_patterns"]), re.IGNORECASE),
+        author_selectors=tuple(authors["selectors"]),
         author_max_words=int(authors["max_words"]),
         author_max_chars=int(authors["max_chars"]),
         boilerplate=tuple(dom["boilerplate"]),

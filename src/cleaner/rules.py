@@ -27,6 +27,9 @@ class Match(_Strict):
 
     hosts: list[str] = Field(default_factory=list, description="host globs, e.g. '*.qoshe.com'")
     detect: list[str] = Field(default_factory=list, description="CSS selectors that mark the site")
+    text_markers: list[str] = Field(
+        default_factory=list, description="regexes: a line of a text dump that marks the site"
+    )
 
 
 class Selectors(_Strict):

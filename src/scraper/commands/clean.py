@@ -1,0 +1,61 @@
+"""`scraper clean FILE`: clean a saved page (HTML or plain text) and print the record."""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from cleaner import ExtractionError, RejectReason, declared_url, extract, extract_text
+from cleaner.decode import decode_html
+from scraper.cli import app, fail
+from scraper.exitcodes import ExitCode
+from scraper.storage import to_json
+
+# Markup near the start means HTML; anything else is treated as a text dump.
+_HTML_START = re.compile(rb"<(?:!doctype|html|head|body|meta|div|p|article)\b", re.IGNORECASE)
+_SNIFF_BYTES = 4096
+
+
+def looks_like_html(raw: bytes) -> bool:
+    """True when the file's first bytes hold HTML markup."""
+    return _HTML_START.search(raw[:_SNIFF_BYTES]) is not None
+
+
+@app.command()
+def clean(
+    file: Annotated[Path, typer.Argument(help="A saved page: HTML, or the page as plain text.")],
+    url: Annotated[
+        str | None,
+        typer.Option(
+            "--url",
+            help="The page's address (the record's id derives from it). Optional for HTML "
+            "that declares a canonical URL; required for text dumps.",
+        ),
+    ] = None,
+) -> None:
+    """Clean one saved page and print the record as JSON.
+
+    Exit codes: 0 ok, 2 unreadable file or no usable URL, 9 not an article.
+    """
+    try:
+        raw = file.read_bytes()
+    except OSError as exc:
+        fail(ExitCode.USAGE, f"cannot read {file}: {exc.strerror or exc}")
+    try:
+        if looks_like_html(raw):
+            page_url = url or declared_url(raw)
+            if page_url is None:
+                fail(ExitCode.USAGE, f"{file}: the page declares no URL; pass --url")
+            article = extract(raw, url=page_url)
+        else:
+            if url is None:
+                fail(ExitCode.USAGE, f"{file}: a text dump carries no URL; pass --url")
+            article = extract_text(decode_html(raw), url=url)
+    except ExtractionError as exc:
+        code = ExitCode.USAGE if exc.reason is RejectReason.INVALID_URL else ExitCode.NOT_ARTICLE
+        fail(code, f"{file}: not an article ({exc})")
+    sys.stdout.write(to_json(article))

@@ -1,0 +1,77 @@
+"""`scraper clean FILE`: saved HTML or text in, the record on stdout, exit codes as documented."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tests.conftest import FIXTURES, run_scraper
+
+
+def test_html_file_with_url(workdir: Path) -> None:
+    url = "https://www.qoshe.com/riverside-gazette/jo-parker/night-buses/188201"
+
+    result = run_scraper(
+        "clean", str(FIXTURES / "qoshe" / "column.html"), "--url", url, cwd=workdir
+    )
+
+    assert result.returncode == 0, result.stderr
+    expected = json.loads((FIXTURES / "qoshe" / "column.expected.json").read_text("utf-8"))
+    assert json.loads(result.stdout) == expected["record"]
+
+
+def test_html_file_declaring_its_own_url(workdir: Path) -> None:
+    result = run_scraper("clean", str(FIXTURES / "opengraph" / "only-og.html"), cwd=workdir)
+
+    assert result.returncode == 0, result.stderr
+    record = json.loads(result.stdout)
+    assert record["url"] == "https://kiezblatt-nord.example/meinung/stadtpark-cafe"
+    assert record["title"] == "Warum der Stadtpark ein zweites Café braucht"
+
+
+def test_text_dump(workdir: Path) -> None:
+    url = "https://www.qoshe.com/the-valley-courier/ines-hart/bathing-season/191377"
+
+    result = run_scraper(
+        "clean", str(FIXTURES / "qoshe" / "column-dump.txt"), "--url", url, cwd=workdir
+    )
+
+    assert result.returncode == 0, result.stderr
+    expected = json.loads((FIXTURES / "qoshe" / "column-dump.expected.json").read_text("utf-8"))
+    assert json.loads(result.stdout) == expected["record"]
+
+
+def test_text_dump_without_url_is_a_usage_error(workdir: Path) -> None:
+    result = run_scraper("clean", str(FIXTURES / "qoshe" / "column-dump.txt"), cwd=workdir)
+
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert result.stderr.strip().splitlines() == [
+        f"scraper: error: {FIXTURES / 'qoshe' / 'column-dump.txt'}: "
+        "a text dump carries no URL; pass --url"
+    ]
+
+
+def test_unreadable_file(workdir: Path) -> None:
+    result = run_scraper("clean", "missing.html", "--url", "https://a.example/x", cwd=workdir)
+
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert "cannot read missing.html" in result.stderr
+
+
+def test_page_without_article_exits_9(workdir: Path) -> None:
+    page = workdir / "menu.html"
+    page.write_text(
+        "<!DOCTYPE html><html><head><title></title></head><body><nav>"
+        '<a href="/">Home</a> <a href="/news">News</a></nav></body></html>',
+        encoding="utf-8",
+    )
+
+    result = run_scraper("clean", str(page), "--url", "https://a.example/menu", cwd=workdir)
+
+    assert result.returncode == 9
+    assert result.stdout == ""
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith(f"scraper: error: {page}: not an article (")

@@ -203,7 +203,7 @@ class StateDB:
         return run_id
 
     def finish_run(
-        self, run_id: int, status: str, counts: Mapping[str, int], when: datetime
+        self, run_id: int, status: str, counts: Mapping[str, object], when: datetime
     ) -> None:
         """Close run ``run_id`` with its final status and counts."""
         cursor = self._write(

@@ -1,0 +1,99 @@
+"""What a long command tells its user: a progress bar on a terminal, log lines otherwise.
+
+Three modes: ``bar`` (rich, for people), ``plain`` (``key=value`` lines, for cron mail
+and log files) and ``json`` (one JSON object a line, for log collectors).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from datetime import datetime
+from types import TracebackType
+from typing import Literal, Self, TextIO
+
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
+
+Mode = Literal["bar", "plain", "json"]
+
+
+def choose_mode(log_json: bool, stream: TextIO = sys.stderr) -> Mode:
+    """JSON when asked, a bar on a terminal, plain lines otherwise."""
+    if log_json:
+        return "json"
+    return "bar" if stream.isatty() else "plain"
+
+
+class Reporter:
+    """Receives the events of a command and shows them in the chosen mode."""
+
+    def __init__(
+        self, mode: Mode, clock: Callable[[], datetime], stream: TextIO | None = None
+    ) -> None:
+        self.mode = mode
+        self._clock = clock
+        self._stream = stream if stream is not None else sys.stderr
+        self._progress: Progress | None = None
+        self._task: TaskID | None = None
+
+    def event(self, name: str, *, level: str = "info", **fields: object) -> None:
+        """One event: a log line (plain/json), or a line above the bar for warnings."""
+        if self.mode == "json":
+            record = {"ts": self._clock().isoformat(), "level": level, "event": name, **fields}
+            self._stream.write(json.dumps(record, ensure_ascii=False, default=str) + "\n")
+        elif self.mode == "plain":
+            pairs = " ".join(f"{key}={_plain(value)}" for key, value in fields.items())
+            stamp = self._clock().strftime("%Y-%m-%dT%H:%M:%S%z")
+            self._stream.write(f"{stamp} {level} {name} {pairs}".rstrip() + "\n")
+        elif level != "info" and self._progress is not None:
+            self._progress.console.print(f"[{level}] {name} " + " ".join(map(str, fields.values())))
+        self._stream.flush()
+
+    def start(self, description: str, total: int | None) -> None:
+        """Begin (or restart) the bar for a stage of known or unknown length."""
+        if self.mode != "bar":
+            return
+        if self._progress is None:
+            self._progress = Progress(
+                TextColumn("{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                console=Console(file=self._stream),
+                transient=False,
+            )
+            self._progress.start()
+        if self._task is not None:
+            self._progress.update(self._task, visible=False)
+        self._task = self._progress.add_task(description, total=total)
+
+    def advance(self, amount: int = 1) -> None:
+        if self._progress is not None and self._task is not None:
+            self._progress.advance(self._task, amount)
+
+    def close(self) -> None:
+        if self._progress is not None:
+            self._progress.stop()
+            self._progress = None
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+
+def _plain(value: object) -> str:
+    text = str(value)
+    return json.dumps(text) if (not text or any(ch.isspace() for ch in text)) else text

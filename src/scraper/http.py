@@ -68,15 +68,47 @@ class FetchedPage:
         return (self.header("content-type") or "").split(";")[0].strip().lower()
 
 
+class _PoolPerHost(httpx.AsyncBaseTransport):
+    """One httpcore connection pool per origin, behind the one client.
+
+    httpcore walks every connection of a pool on each request and each response (is it
+    idle? expired? each check a syscall through anyio), so one pool of 40 connections
+    spent ~40 % of the fetch CPU at 800 pages/s on loopback; pools of two cost little.
+    """
+
+    def __init__(self, keepalive_per_host: int) -> None:
+        self._limits = httpx.Limits(
+            max_connections=None, max_keepalive_connections=keepalive_per_host
+        )
+        self._pools: dict[tuple[str, str, int | None], httpx.AsyncHTTPTransport] = {}
+        # One TLS context for all pools: each new one re-reads the CA bundle (~50 ms), made
+        # now rather than inside a first request, whose politeness clock is already running.
+        self._tls = httpx.create_ssl_context()
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        url = request.url
+        key = (url.scheme, url.host, url.port)
+        pool = self._pools.get(key)
+        if pool is None:
+            pool = httpx.AsyncHTTPTransport(limits=self._limits, verify=self._tls, trust_env=False)
+            self._pools[key] = pool
+        return await pool.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        pools, self._pools = list(self._pools.values()), {}
+        for pool in pools:
+            await pool.aclose()
+
+
 def make_client(settings: Settings) -> httpx.AsyncClient:
-    """The one async client of a run: pooled, no automatic redirects (we follow them)."""
+    """The one async client of a run: pooled per host, no automatic redirects (we follow)."""
     timeouts = settings.timeouts
     return httpx.AsyncClient(
         # Only the encodings _BoundedDecoder can cap; httpx would add zstd when installed.
         headers={"User-Agent": settings.user_agent, "Accept-Encoding": "gzip, deflate, br"},
         timeout=httpx.Timeout(timeouts.read, connect=timeouts.connect, pool=timeouts.total),
         follow_redirects=False,
-        limits=httpx.Limits(max_connections=None, max_keepalive_connections=200),
+        transport=_PoolPerHost(keepalive_per_host=max(4, settings.politeness.per_host_concurrency)),
         trust_env=False,
     )
 

@@ -37,10 +37,34 @@ DELAY = 0.05
 PER_HOST = 2
 LIMIT = len(HOSTS) * PER_HOST / DELAY
 ROBOTS = b"User-agent: *\nAllow: /\n"
-_WORDS = (
-    "council harbour ferry budget night bus market square river bridge library school "
-    "columnist argues that the town should keep its promise to people who work late"
-).split()
+_WORDS = [
+    "council",
+    "harbour",
+    "ferry",
+    "budget",
+    "night",
+    "bus",
+    "market",
+    "square",
+    "river",
+    "bridge",
+    "library",
+    "school",
+    "columnist",
+    "argues",
+    "that",
+    "the",
+    "town",
+    "should",
+    "keep",
+    "its",
+    "promise",
+    "to",
+    "people",
+    "who",
+    "work",
+    "late",
+]
 
 
 # ---------------------------------------------------------------- server
@@ -367,8 +391,10 @@ def main() -> None:
             result = _measure(kind, args.pages, True)
             print(_row(name, result))
             lost = result["pages"] - result["ok"] - result["failed"]
-            print(f"   failures by reason: {result['reasons'] or 'none'}; "
-                  f"unaccounted (lost): {lost}; pages not fetched: {result['pages'] - result['ok']}")
+            print(
+                f"   failures by reason: {result['reasons'] or 'none'}; "
+                f"unaccounted (lost): {lost}; pages not fetched: {result['pages'] - result['ok']}"
+            )
     if args.scenario in ("all", "rss"):
         print("\n## rss: Fetcher + WARC store, 2,000 vs 20,000 URLs\n" + HEADER)
         for pages in (args.pages, args.pages * 10):

@@ -51,6 +51,7 @@ class RunSummary:
     fetched: int = 0
     duplicates: int = 0  # discovered twice (teaser and original): one record
     outcomes: Counter[str] = field(default_factory=Counter)
+    reasons: Counter[str] = field(default_factory=Counter)  # of rejected and failed URLs
     source_errors: dict[str, list[str]] = field(default_factory=dict)
     fill: dict[str, Counter[str]] = field(default_factory=dict)
     seconds: float = 0.0
@@ -66,6 +67,7 @@ class RunSummary:
             "fetched": self.fetched,
             "duplicates": self.duplicates,
             **{outcome.value: self.outcomes[outcome] for outcome in Outcome},
+            "reasons": dict(sorted(self.reasons.items())),
             "source_errors": {name: len(errors) for name, errors in self.source_errors.items()},
             "fill_rates": {
                 name: {
@@ -184,6 +186,8 @@ class Run:
 
     def _count(self, outcome: Outcome, url: str, **fields: object) -> None:
         self.summary.outcomes[outcome] += 1
+        if "reason" in fields:
+            self.summary.reasons[str(fields["reason"])] += 1
         level = "warning" if outcome is Outcome.FAILED else "info"
         self.reporter.event(outcome.value, level=level, url=url, **fields)
         self.reporter.advance()
@@ -273,9 +277,18 @@ class Run:
             results[url] = (outcome, clean_page(page))
         return results
 
-    async def execute(self, fetcher: Fetcher) -> RunSummary:
+    async def execute(
+        self, fetcher: Fetcher, links: list[Link] | None = None, follow_originals: bool = True
+    ) -> RunSummary:
+        """Discover (unless ``links`` are given), fetch, clean and save.
+
+        With ``follow_originals``, a teaser that links to its original leads to fetching it.
+        """
         started = self.monotonic()
-        links = await self.discover_all(fetcher)
+        if links is None:
+            links = await self.discover_all(fetcher)
+        else:
+            self.summary.discovered = len(links)
         now = self.clock()
         for link in links:
             self.state.mark_seen(link.url, link.source, now)
@@ -289,6 +302,8 @@ class Run:
             if isinstance(result, Article) and result.truncated and result.source_url:
                 original = canonicalize_url(result.source_url)
                 teasers.setdefault(original, (url, result))
+        if not follow_originals:
+            teasers.clear()
         originals = [u for u in teasers if u not in first]
         second = await self._fetch_and_clean(
             fetcher, [self._request(u, first[teasers[u][0]][0].request.source) for u in originals]
@@ -358,8 +373,13 @@ async def run_once(
     *,
     reporter: Reporter,
     clock: Clock,
+    links: list[Link] | None = None,
+    follow_originals: bool = True,
 ) -> RunSummary:
-    """Run the pipeline once over ``sources``; the caller holds the run lock."""
+    """Run the pipeline once over ``sources`` (or over ``links``, skipping discovery).
+
+    The caller holds the run lock. The run is logged in the state database.
+    """
     data_dir = config.settings.data_dir
     state = StateDB(data_dir / "state.sqlite")
     run_id = state.start_run(clock())
@@ -368,7 +388,7 @@ async def run_once(
     try:
         with WarcStore(data_dir / "raw") as raw_store:
             async with Fetcher(config.settings, raw_store=raw_store, clock=clock) as fetcher:
-                summary = await run.execute(fetcher)
+                summary = await run.execute(fetcher, links, follow_originals)
         status = "ok" if summary.ok else "partial"
         return summary
     finally:

@@ -60,7 +60,6 @@ def run(
     settings = loaded.settings
     reporter = Reporter(choose_mode(log_json), clock=utc_now)
     if not chosen:
-        reporter.event("nothing_to_do", reason=f"no enabled sources in {config}")
         typer.echo(f"no enabled sources in {config}: enable one, or try `scraper demo`")
         return
     if dry_run:

@@ -11,6 +11,7 @@ from functools import cache
 from importlib import resources
 
 _SPACES = re.compile(r"[ \t\u00a0\u2000-\u200b\u202f\u205f\u3000]+")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")  # category Cc, minus \t and \n
 _DOTS = re.compile(r"(?:\.{3,}|…+)\s*$")
 # Zero-width and soft-hyphen characters split words invisibly; they never carry meaning.
 _INVISIBLE = dict.fromkeys(map(ord, "\u00ad\u200c\u200d\u2060\ufeff"))
@@ -53,8 +54,7 @@ def noise_data() -> NoiseData:
 def normalize_text(text: str) -> str:
     """NFC, one space between words, no control or invisible characters."""
     text = unicodedata.normalize("NFC", text).translate(_INVISIBLE)
-    text = "".join(ch for ch in text if ch in "\n\t" or unicodedata.category(ch) != "Cc")
-    return _SPACES.sub(" ", text).strip()
+    return _SPACES.sub(" ", _CONTROL.sub("", text)).strip()
 
 
 def is_noise_line(line: str, exact: Iterable[str] = (), patterns: Iterable[str] = ()) -> bool:

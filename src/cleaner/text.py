@@ -17,6 +17,7 @@ from pydantic import ValidationError
 
 from cleaner.dates import pick_date
 from cleaner.errors import ExtractionError
+from cleaner.limits import check_size
 from cleaner.models import Article, RejectReason
 from cleaner.noise import is_noise_line, normalize_text, strip_truncation
 from cleaner.rules import SiteRules, Text, builtin_rules, find_rules
@@ -66,8 +67,9 @@ def extract_text(
         rules: site rules to consider instead of the shipped ones.
 
     Raises:
-        ExtractionError: no URL, or the text holds no article; ``reason`` says why.
+        ExtractionError: no URL, text over the size cap, or no article; ``reason`` says why.
     """
+    check_size(text)
     if url is None or not is_http_url(url):
         raise ExtractionError(
             RejectReason.INVALID_URL,

@@ -31,6 +31,9 @@ def is_plausible_name(name: str, site_names: Iterable[str] = ()) -> bool:
         return False
     if len(name.split()) > data.author_max_words or data.author_junk.search(name):
         return False
+    words = name.split()
+    if len(words) > 1 and sum(word[0].islower() for word in words) * 2 > len(words):
+        return False  # a phrase ("published every Thursday"), not a name
     key = _key(name)
     return bool(key) and all(key != _key(site) for site in site_names if site)
 

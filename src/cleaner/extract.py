@@ -29,6 +29,8 @@ from cleaner.urls import is_http_url
 _BLOCK_TAGS = "p, h2, h3, h4, h5, h6, li, blockquote, pre"
 _CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _MAX_FALLBACK_TAGS = 15_000
+_MAX_BYLINE_NODES = 8  # more matches than this are a list of teasers, not a byline
+_MAX_BYLINE_NAMES = 4  # more names from one selector: a staff list, not this article's byline
 _MIN_SCORED_BODY = 500  # a shorter scored body is more often a wrong container than a brief
 _MIN_PROSE_SHARE = 0.4  # below it, much prose lies outside the chosen container
 
@@ -213,12 +215,25 @@ def _rule_fields(tree: HTMLParser, rule: SiteRules, url: str) -> dict[str, objec
     return fields
 
 
-def _byline_authors(tree: HTMLParser) -> list[str]:
-    """Author names shown on the page: rel=author links, itemprop=author, byline elements."""
+def _innermost(nodes: list[Node]) -> list[Node]:
+    """The nodes that contain none of the others (a byline's name, not its wrapper)."""
+    ids = {node.mem_id for node in nodes}
+    outer: set[int] = set()
+    for node in nodes:
+        parent = node.parent
+        while parent is not None:
+            if parent.mem_id in ids:
+                outer.add(parent.mem_id)
+            parent = parent.parent
+    return [node for node in nodes if node.mem_id not in outer]
+
+
+def _byline_authors(tree: HTMLParser, site_names: list[str]) -> list[str]:
+    """Author names shown on the page; the first byline selector giving a plausible name wins."""
     for selector in noise_data().author_selectors:
-        names = [normalize_text(node.text(separator=" ")) for node in tree.css(selector)[:8]]
-        names = [name for name in names if name]
-        if names:
+        nodes = _innermost(tree.css(selector))[:_MAX_BYLINE_NODES]
+        names = clean_authors((node.text(separator=" ") for node in nodes), site_names)
+        if 0 < len(names) <= _MAX_BYLINE_NAMES:
             return names
     return []
 
@@ -252,11 +267,16 @@ def _fill_from_metadata(
         if picked is not None:
             filled["date_raw"], filled["date"] = picked
     if "authors" not in filled:
+        # The JSON-LD author field: people first, then credited agencies ("dpa", "SDA").
         authors = clean_authors(meta.authors, site_names)
+        if authors:
+            authors = clean_authors([*authors, *meta.organisation_authors])
         authors = authors or clean_authors(meta.meta_authors, site_names)
-        authors = authors or clean_authors(_byline_authors(tree), site_names)
+        authors = authors or _byline_authors(tree, site_names)
         # Last, what the page names as author even when it is the publisher itself.
-        authors = authors or clean_authors([*meta.organisation_authors, *meta.meta_authors])
+        authors = authors or clean_authors(
+            [*meta.authors, *meta.organisation_authors, *meta.meta_authors]
+        )
         filled["authors"] = authors
     if "body" not in filled:
         body = _choose_body(meta, tree, html, url, str(filled.get("title") or ""))

@@ -8,7 +8,8 @@ from collections.abc import Iterable
 from cleaner.dates import normalize_date
 from cleaner.noise import normalize_text
 
-_SEPARATORS = re.compile(r"\s+[|\-–—:·»/]\s+|\s*[|·»：｜]\s*")
+# Spaced separators ("Title | Site", "Title * Site"), and bars that need no spaces.
+_SEPARATORS = re.compile(r"\s+[|\-–—:·»/*]\s+|\s*[|»：｜]\s*")
 _ALNUM = re.compile(r"[\W_]+")
 _NUMERIC_DATE = re.compile(r"^\d{1,4}[./-]\d{1,2}[./-]\d{1,4}$")
 

@@ -1,0 +1,90 @@
+"""Field-level rules: authors, titles, dates, body container choice."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from selectolax.lexbor import LexborHTMLParser as HTMLParser
+
+from cleaner.authors import clean_authors
+from cleaner.body import extract_body
+from cleaner.dates import normalize_date, pick_date
+from cleaner.titles import choose_title, strip_site_name
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        (["By Jane Roe and John Doe"], ["Jane Roe", "John Doe"]),
+        (
+            ["von Max Muster, Erika Beispiel & Ida Test"],
+            ["Max Muster", "Erika Beispiel", "Ida Test"],
+        ),
+        (["jane@example.org", "Email the author", "https://x.example/a"], []),
+        (["12.03.2025", "15:36 Uhr", "(Image: Getty Images)", "jane-roe"], []),
+        (["The Harbour Post", "Priya Anand"], ["Priya Anand"]),
+        (["published every Thursday across the country"], []),
+        (["dpa"], ["dpa"]),
+    ],
+)
+def test_clean_authors(raw: list[str], expected: list[str]) -> None:
+    assert clean_authors(raw, ["The Harbour Post"]) == expected
+
+
+@pytest.mark.parametrize(
+    ("title", "expected"),
+    [
+        ("Night buses now | The Gazette", "Night buses now"),
+        ("Night buses now - The Gazette - Opinion", "Night buses now"),
+        ("The Gazette | Night buses now", "Night buses now"),
+        ("Night buses now * Gazette Daily * by Jo Parker", "Night buses now"),
+        (
+            "Tony Blair: Why there has to be compromise",
+            "Tony Blair: Why there has to be compromise",
+        ),
+        ("Ziele, Chancen, Risiken | DW | 28.04.2023", "Ziele, Chancen, Risiken"),
+    ],
+)
+def test_strip_site_name(title: str, expected: str) -> None:
+    assert strip_site_name(title, ["The Gazette", "Gazette Daily"], "www.dw.com") == expected
+
+
+def test_choose_title_skips_the_bare_site_name() -> None:
+    assert choose_title(["The Gazette", None, "A real headline"], ["The Gazette"]) == (
+        "A real headline"
+    )
+
+
+def test_dates_never_after_the_fetch_and_raw_kept() -> None:
+    fetched = datetime(2025, 3, 20, 12, 0, tzinfo=UTC)
+    picked = pick_date(["2031-01-01", "not a date", "14.03.2025"], fetched, ["%d.%m.%Y"])
+    assert picked == ("14.03.2025", "2025-03-14")
+    assert normalize_date("2025-02-07T08:30:00+01:00") == "2025-02-07T08:30:00+01:00"
+    assert normalize_date("2025-02-07T08:30:00") == "2025-02-07T08:30:00"  # no zone invented
+    assert normalize_date("call 0171 2025 1234") is None
+
+
+def test_body_keeps_subheadings_and_drops_boilerplate_inside_the_article() -> None:
+    prose = "A full sentence of the column, with a clause or two, to score as prose. " * 3
+    page = f"""<html><body><nav><a href="/">Home</a></nav><main><article>
+      <h1>Headline</h1><div class="standfirst"><p>The lead: {prose}</p></div>
+      <div class="article-body"><p>One. {prose}</p><h2>A section</h2><p>Two. {prose}</p>
+      <div class="newsletter-box"><p>Sign up for our letter, it is free and weekly.</p></div>
+      <ul class="related-links"><li><a href="/x">Another story entirely</a></li></ul>
+      <p>Three. {prose}</p></div>
+      <div class="comments"><p>Reader: great piece, I agree with all of it, really.</p></div>
+    </article></main><footer>About us</footer></body></html>"""
+
+    scored = extract_body(HTMLParser(page), "Headline")
+
+    assert scored is not None
+    blocks = scored.text.split("\n\n")
+    assert [block.split(":")[0].split(".")[0] for block in blocks] == [
+        "The lead",
+        "One",
+        "A section",
+        "Two",
+        "Three",
+    ]
+    assert scored.prose_share == 1.0

@@ -8,7 +8,8 @@ The corpus (``../shared/corpus/fundus-dev`` by default) is ``expected.jsonl`` pl
 ``html/<id>.html.gz``; see its README. Both extractors get the same decoded ``str`` of
 every page and only the extraction call is timed. Scores are macro averages over pages:
 
-- title: exact match after whitespace normalization;
+- title: exact match after whitespace normalization (here and in tokens, text is
+  compared in NFC with invisible characters such as soft hyphens removed, on both sides);
 - date: same calendar day as expected, over pages whose expected date is not null;
 - authors F1: set F1 of whitespace/case-normalized names, over pages with
   ``authors_annotated`` (both empty counts as 1);
@@ -26,6 +27,7 @@ import json
 import re
 import sys
 import time
+import unicodedata
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -35,6 +37,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_CORPUS = REPO.parent / "shared" / "corpus" / "fundus-dev"
 _TOKEN = re.compile(r"\w+")
+# Invisible characters (soft hyphen, zero-width space/joiners) are not word breaks: a page
+# may keep "Gründer\u00adväter" where an extractor rightly drops the soft hyphen.
+_INVISIBLE = dict.fromkeys(map(ord, "\u00ad\u200b\u200c\u200d\u2060\ufeff"))
 
 
 @dataclass(frozen=True)
@@ -131,12 +136,17 @@ EXTRACTORS: dict[str, Callable[[Page], Output]] = {
 }
 
 
+def _canonical(text: str | None) -> str:
+    """NFC (a page in decomposed form must not split "ü" into two tokens), invisibles out."""
+    return unicodedata.normalize("NFC", text or "").translate(_INVISIBLE)
+
+
 def _norm(text: str | None) -> str:
-    return " ".join((text or "").split()).casefold()
+    return " ".join(_canonical(text).split()).casefold()
 
 
 def _tokens(text: str | None) -> Counter[str]:
-    return Counter(_TOKEN.findall((text or "").lower()))
+    return Counter(_TOKEN.findall(_canonical(text).lower()))
 
 
 def prf(predicted: Counter[str], expected: Counter[str]) -> tuple[float, float, float]:

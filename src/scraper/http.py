@@ -8,8 +8,9 @@ from __future__ import annotations
 import asyncio
 import socket
 import ssl
+import time
 import zlib
-from collections.abc import Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -68,36 +69,98 @@ class FetchedPage:
         return (self.header("content-type") or "").split(";")[0].strip().lower()
 
 
+class _HostPool:
+    """One origin's pool, with what the sweep needs: streams open and when last used."""
+
+    def __init__(self, transport: httpx.AsyncHTTPTransport, now: float) -> None:
+        self.transport = transport
+        self.open_streams = 0
+        self.last_used = now
+
+
+class _CountedStream(httpx.AsyncByteStream):
+    """A response body that tells its pool when it is closed."""
+
+    def __init__(self, stream: httpx.AsyncByteStream, pool: _HostPool) -> None:
+        self._stream = stream
+        self._pool: _HostPool | None = pool
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        async for chunk in self._stream:
+            yield chunk
+
+    async def aclose(self) -> None:
+        if self._pool is not None:
+            self._pool.open_streams -= 1
+            self._pool = None
+        await self._stream.aclose()
+
+
 class _PoolPerHost(httpx.AsyncBaseTransport):
     """One httpcore connection pool per origin, behind the one client.
 
     httpcore walks every connection of a pool on each request and each response (is it
     idle? expired? each check a syscall through anyio), so one pool of 40 connections
     spent ~40 % of the fetch CPU at 800 pages/s on loopback; pools of two cost little.
+    A pool idle for longer than the keep-alive expiry is closed, so a crawl over
+    thousands of hosts does not keep thousands of sockets open.
     """
 
-    def __init__(self, keepalive_per_host: int) -> None:
+    def __init__(self, keepalive_per_host: int, idle_expiry: float = 5.0) -> None:
         self._limits = httpx.Limits(
-            max_connections=None, max_keepalive_connections=keepalive_per_host
+            max_connections=None,
+            max_keepalive_connections=keepalive_per_host,
+            keepalive_expiry=idle_expiry,
         )
-        self._pools: dict[tuple[str, str, int | None], httpx.AsyncHTTPTransport] = {}
+        self._idle_expiry = idle_expiry
+        self._pools: dict[tuple[str, str, int | None], _HostPool] = {}
+        self._next_sweep = 0.0
         # One TLS context for all pools: each new one re-reads the CA bundle (~50 ms), made
         # now rather than inside a first request, whose politeness clock is already running.
         self._tls = httpx.create_ssl_context()
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        now = time.monotonic()
+        if now >= self._next_sweep:
+            await self._sweep(now)
         url = request.url
         key = (url.scheme, url.host, url.port)
         pool = self._pools.get(key)
         if pool is None:
-            pool = httpx.AsyncHTTPTransport(limits=self._limits, verify=self._tls, trust_env=False)
-            self._pools[key] = pool
-        return await pool.handle_async_request(request)
+            transport = httpx.AsyncHTTPTransport(
+                limits=self._limits, verify=self._tls, trust_env=False
+            )
+            pool = self._pools[key] = _HostPool(transport, now)
+        pool.last_used = now
+        pool.open_streams += 1
+        try:
+            response = await pool.transport.handle_async_request(request)
+        except BaseException:
+            pool.open_streams -= 1
+            raise
+        assert isinstance(response.stream, httpx.AsyncByteStream)
+        response.stream = _CountedStream(response.stream, pool)
+        return response
+
+    async def _sweep(self, now: float) -> None:
+        """Close the pools nobody used for the keep-alive expiry (their sockets with them)."""
+        self._next_sweep = now + self._idle_expiry
+        idle = [
+            key
+            for key, pool in self._pools.items()
+            if pool.open_streams == 0 and now - pool.last_used > self._idle_expiry
+        ]
+        for key in idle:
+            await self._pools.pop(key).transport.aclose()
+
+    @property
+    def pool_count(self) -> int:
+        return len(self._pools)
 
     async def aclose(self) -> None:
         pools, self._pools = list(self._pools.values()), {}
         for pool in pools:
-            await pool.aclose()
+            await pool.transport.aclose()
 
 
 def make_client(settings: Settings) -> httpx.AsyncClient:

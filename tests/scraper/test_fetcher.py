@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import brotli
+import httpx
 import pytest
 
 from cleaner.decode import decode_html
@@ -408,3 +409,29 @@ def test_user_agent_names_the_tool_and_is_overridable() -> None:
     assert run(scenario(settings(user_agent="my-bot/2 (+https://example.org/bot)"))) == (
         "my-bot/2 (+https://example.org/bot)"
     )
+
+
+def test_idle_host_pools_are_closed() -> None:
+    """A crawl over many hosts must not keep every host's sockets open."""
+    from scraper.http import _PoolPerHost
+
+    routes = {"/": lambda s: Reply.html(PAGE)}
+
+    async def scenario() -> tuple[int, int, int]:
+        pools = _PoolPerHost(keepalive_per_host=2, idle_expiry=0.1)
+        async with (
+            LoopbackServer(routes, host="127.0.0.1") as one,
+            LoopbackServer(routes, host="127.0.0.2") as two,
+            httpx.AsyncClient(transport=pools) as client,
+        ):
+            for server in (one, two):
+                assert (await client.get(server.url("/"))).status_code == 200
+            before = pools.pool_count
+            await asyncio.sleep(0.25)
+            assert (await client.get(one.url("/"))).status_code == 200
+            await asyncio.sleep(0.05)  # let the server notice the closed socket
+            return before, pools.pool_count, len(two._writers)
+
+    before, after, open_at_two = run(scenario())
+    assert (before, after) == (2, 1)
+    assert open_at_two == 0, "the idle host's keep-alive connection was closed"

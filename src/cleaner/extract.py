@@ -7,8 +7,10 @@ from collections.abc import Mapping
 from datetime import datetime
 from urllib.parse import urljoin, urlsplit
 
+import lxml.html  # type: ignore[import-untyped]
 import trafilatura
 from htmldate import find_date
+from lxml import etree
 from pydantic import ValidationError
 from selectolax.lexbor import LexborHTMLParser as HTMLParser
 from selectolax.lexbor import LexborNode as Node
@@ -56,9 +58,24 @@ def _block_texts(container: Node) -> list[str]:
     ]
 
 
+def _lxml_tree(html: str) -> lxml.html.HtmlElement | None:
+    """A parsed tree for the lxml-based libraries.
+
+    Always pass them a tree, never a string: htmldate treats a string that looks like a
+    URL as one and downloads it, and the cleaner must never touch the network.
+    """
+    try:
+        return lxml.html.document_fromstring(html)
+    except (etree.ParserError, ValueError):
+        return None  # empty or unparsable: nothing for these libraries to read
+
+
 def _generic_body(html: str, url: str) -> str | None:
+    tree = _lxml_tree(html)
+    if tree is None:
+        return None
     text = trafilatura.extract(
-        html, url=url, include_comments=False, include_tables=False, deduplicate=True, fast=True
+        tree, url=url, include_comments=False, include_tables=False, deduplicate=True, fast=True
     )
     if not text:
         return None
@@ -260,7 +277,12 @@ def _fill_from_metadata(
         candidates = _date_candidates(tree, meta)
         picked = pick_date(candidates, fetched_at)
         if picked is None:
-            found = find_date(html, extensive_search=False, original_date=True, url=url)
+            tree_for_dates = _lxml_tree(html)
+            found = None
+            if tree_for_dates is not None:
+                found = find_date(
+                    tree_for_dates, extensive_search=False, original_date=True, url=url
+                )
             picked = pick_date([found], fetched_at)
         # Only future dates on the page: keep one, so validation rejects it as FUTURE_DATE.
         picked = picked or pick_date(candidates)

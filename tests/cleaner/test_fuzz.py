@@ -8,6 +8,7 @@ import time
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from pytest_httpserver import HTTPServer
 
 from cleaner import Article, ExtractionError, RejectReason, extract, extract_text
 from cleaner.limits import MAX_DEPTH, MAX_INPUT_BYTES, MAX_TAGS
@@ -158,3 +159,19 @@ def test_pages_under_the_caps_are_extracted() -> None:
 
     assert article.title == "Deep but fine"
     assert article.body.count("A sentence of a real column") == 24
+
+
+def test_page_text_that_looks_like_a_url_is_never_fetched(httpserver: HTTPServer) -> None:
+    """htmldate downloads a string that looks like a URL; the cleaner must never let it."""
+    page = (
+        "<html><head><title>Lure</title></head><body><p>Bait text, long enough.</p></body></html>"
+    )
+    httpserver.expect_request("/lure").respond_with_data(page, content_type="text/html")
+
+    for text in (httpserver.url_for("/lure"), httpserver.url_for("/lure").encode()):
+        with pytest.raises(ExtractionError):
+            extract(text, url=URL)
+        with pytest.raises(ExtractionError):
+            extract_text(text.decode() if isinstance(text, bytes) else text, url=URL)
+
+    assert httpserver.log == []

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from selectolax.lexbor import LexborHTMLParser as HTMLParser
 from selectolax.lexbor import LexborNode as Node
 
+from cleaner.lead import lead_blocks
 from cleaner.noise import is_noise_line, noise_data, normalize_text
 
 _BLOCKS = "p, h2, h3, h4, h5, h6, li, blockquote, pre, dd"
@@ -250,6 +251,8 @@ def extract_body(tree: HTMLParser, title: str | None = None) -> ScoredBody | Non
         return None
     prose = _prose_lengths(root)
     share = prose.get(container.mem_id, 0) / max(1, prose.get(root.mem_id, 0))
+    lead = lead_blocks(container, title)
     blocks = [*_lead_blocks(container, title), *container_blocks(container, title)]
+    blocks = [*(text for text in lead if text not in blocks), *blocks]
     text = "\n\n".join(blocks)
     return ScoredBody(text, share) if text else None

@@ -30,6 +30,7 @@ class NoiseData:
     author_max_chars: int
     boilerplate: tuple[str, ...]
     drop_tags: tuple[str, ...]
+    lead_hints: tuple[str, ...]
 
 
 @cache
@@ -48,6 +49,7 @@ def noise_data() -> NoiseData:
         author_max_chars=int(authors["max_chars"]),
         boilerplate=tuple(dom["boilerplate"]),
         drop_tags=tuple(dom["drop_tags"]),
+        lead_hints=tuple(data["lead"]["hints"]),
     )
 
 

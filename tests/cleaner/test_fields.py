@@ -94,8 +94,8 @@ def test_lead_in_the_article_header_goes_first() -> None:
     prose = "A full sentence of the column, with a clause or two, to score as prose. " * 3
     page = f"""<html><body><aside class="summary-box"><p>Elsewhere: {prose}</p></aside>
       <article><header><div class="kicker">Opinion</div><h1>Headline</h1>
-      <div class="meta"><p class="article-summary">The lead sentence that sums up the whole argument.</p>
-      </div></header>
+      <div class="meta"><p class="article-summary">
+      The lead sentence that sums up the whole argument.</p></div></header>
       <section><div class="story-body"><p>One. {prose}</p><p>Two. {prose}</p></div></section>
     </article></body></html>"""
 

@@ -249,7 +249,8 @@ def _byline_authors(tree: HTMLParser, site_names: list[str]) -> list[str]:
     """Author names shown on the page; the first byline selector giving a plausible name wins."""
     for selector in noise_data().author_selectors:
         nodes = _innermost(tree.css(selector))[:_MAX_BYLINE_NODES]
-        names = clean_authors((node.text(separator=" ") for node in nodes), site_names)
+        texts = (node.text(separator=" ") for node in nodes)
+        names = clean_authors(texts, site_names, scraped=True)
         if 0 < len(names) <= _MAX_BYLINE_NAMES:
             return names
     return []
@@ -292,7 +293,7 @@ def _fill_from_metadata(
         # The JSON-LD author field: people first, then credited agencies ("dpa", "SDA").
         authors = clean_authors(meta.authors, site_names)
         if authors:
-            authors = clean_authors([*authors, *meta.organisation_authors])
+            authors = clean_authors([*authors, *meta.organisation_authors], site_names)
         authors = authors or clean_authors(meta.meta_authors, site_names)
         authors = authors or _byline_authors(tree, site_names)
         # Last, what the page names as author even when it is the publisher itself.

@@ -24,7 +24,6 @@ from cleaner.titles import choose_title, strip_site_name
         (["jane@example.org", "Email the author", "https://x.example/a"], []),
         (["12.03.2025", "15:36 Uhr", "(Image: Getty Images)", "jane-roe"], []),
         (["The Harbour Post", "Priya Anand"], ["Priya Anand"]),
-        (["published every Thursday across the country"], []),
         (["dpa"], ["dpa"]),
     ],
 )
@@ -48,6 +47,12 @@ def test_clean_authors(raw: list[str], expected: list[str]) -> None:
 )
 def test_strip_site_name(title: str, expected: str) -> None:
     assert strip_site_name(title, ["The Gazette", "Gazette Daily"], "www.dw.com") == expected
+
+
+def test_scraped_bylines_must_not_read_as_a_phrase() -> None:
+    bio = "published every Thursday across the country"
+    assert clean_authors([bio], scraped=True) == []
+    assert clean_authors(["Guardian staff reporter"]) == ["Guardian staff reporter"]
 
 
 def test_choose_title_skips_the_bare_site_name() -> None:

@@ -74,8 +74,11 @@ def _generic_body(html: str, url: str) -> str | None:
     tree = _lxml_tree(html)
     if tree is None:
         return None
+    # deduplicate=True keeps a process-wide cache of paragraphs already seen and drops them
+    # from later pages: the third copy of a page came out empty, and the output depended on
+    # which pages one process had cleaned before. extract() must be a function of its input.
     text = trafilatura.extract(
-        tree, url=url, include_comments=False, include_tables=False, deduplicate=True, fast=True
+        tree, url=url, include_comments=False, include_tables=False, deduplicate=False, fast=True
     )
     if not text:
         return None

@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 
 from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
+from warcio.recordloader import ArcWarcRecord
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
@@ -172,3 +173,19 @@ def iter_pages(path: Path) -> Iterator[FetchedPage]:
             # a cut header line); what came before it was yielded.
             except (ArchiveLoadFailed, EOFError, OSError, ValueError, AttributeError, zlib.error):
                 continue
+
+
+def page_from_record(record: ArcWarcRecord) -> FetchedPage | None:
+    """The page in a WARC response record, as `iter_pages` yields it; None for other records."""
+    if record.rec_type != "response" or record.http_headers is None:
+        return None
+    fetched = record.rec_headers.get_header("WARC-Date")
+    return FetchedPage(
+        url=record.rec_headers.get_header("WARC-Source-URI")
+        or record.rec_headers.get_header("WARC-Target-URI"),
+        final_url=record.rec_headers.get_header("WARC-Target-URI"),
+        status=int(record.http_headers.get_statuscode()),
+        headers=list(record.http_headers.headers),
+        body=record.content_stream().read(),
+        fetched_at=datetime.fromisoformat(fetched.replace("Z", "+00:00")),
+    )

@@ -184,9 +184,11 @@ def _index(
             summary.unreadable.append(f"{files[number]}: {type(result).__name__}: {result}")
             continue
         if result.damage == "tail":
-            summary.damaged.append(f"{result.path}: truncated tail, {result.detail}")
-        elif result.damage is not None:
-            summary.unreadable.append(f"{result.path}: {result.damage}, {result.detail}")
+            summary.damaged.append(f"{result.path}: truncated tail: {result.detail}")
+        elif result.damage == "middle":
+            summary.unreadable.append(f"{result.path}: damaged records skipped: {result.detail}")
+        elif result.damage == "unreadable":
+            summary.unreadable.append(f"{result.path}: unreadable: {result.detail}")
         summary.records += len(result.entries)
         for entry in result.entries:
             key = _url_key(entry.url)

@@ -8,11 +8,13 @@ they are, and a task retried on another worker gives the same answer.
 
 from __future__ import annotations
 
+import contextlib
+import io
 import zlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, BinaryIO, Literal
 
 from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
@@ -66,54 +68,72 @@ def list_warc_files(raw: Path) -> list[Path]:
     return sorted({file for pattern in _PATTERNS for file in raw.rglob(pattern)})
 
 
-def _iter_from(handle: Any, start: int) -> Iterator[tuple[int, Any]]:
-    """Records from byte ``start`` on, with their offsets (their bodies already skipped)."""
-    handle.seek(start)
-    iterator = ArchiveIterator(handle)
-    for record in iterator:
-        # get_record_offset reads the record to its end: fine here, the index needs no body.
-        yield iterator.get_record_offset(), record
-
-
-def _next_member(data: bytes, after: int) -> int:
-    """Offset of the next plausible gzip member after ``after``, or -1."""
-    return data.find(_GZIP_MAGIC, after + 1)
-
-
 def index_file(path: str) -> FileIndex:
-    """Read the response headers of one WARC file; skip over a damaged region when possible."""
-    entries: list[IndexEntry] = []
-    damage: Literal["tail", "middle", "unreadable"] | None = None
-    detail = ""
+    """Read the response headers of one WARC file, skipping over damaged records."""
     try:
         handle = Path(path).open("rb")  # noqa: SIM115 - closed below, reused across resyncs
     except OSError as exc:
         return FileIndex(path, [], "unreadable", f"cannot open: {exc.strerror or exc}")
-    with handle:
-        start, last = 0, -1
-        while True:
-            pending: IndexEntry | None = None  # kept once the reader has got past its end
+    entries: list[IndexEntry] = []
+    problems: list[tuple[int, str]] = []  # (offset, what), in file order
+    seen = 0  # records read, of any type
+    # warcio prints its own warnings about damaged records to stderr; the driver reports
+    # the damage once instead.
+    with handle, contextlib.redirect_stderr(io.StringIO()):
+        start = 0
+        while start >= 0:
+            last = start
             try:
-                for offset, record in _iter_from(handle, start):
-                    if pending is not None:
-                        entries.append(pending)
-                        pending = None
-                    last = offset
-                    if record.rec_type == "response" and record.http_headers is not None:
-                        pending = _entry(record, offset)
-                if pending is not None:
-                    entries.append(pending)
+                handle.seek(start)
+                iterator = ArchiveIterator(handle)
+                for record in iterator:
+                    cut = _cut_short(record)  # reads the body: the offset call would anyway
+                    last = iterator.get_record_offset()
+                    if not str(record.format).startswith("warc"):
+                        # warcio reads any text as ARC lines; the raw store only writes WARC.
+                        problems.append((last, f"not a WARC record ({record.format})"))
+                        continue
+                    seen += 1
+                    if cut:
+                        problems.append((last, cut))
+                    elif record.rec_type == "response" and record.http_headers is not None:
+                        entries.append(_entry(record, last))
                 break
             except _READ_ERRORS as exc:
-                where = max(last, start)
-                detail = f"unreadable from byte {where}: {type(exc).__name__}: {exc}".strip()
-                # Only gzip'd WARC can be resynchronised: each record is its own gzip member.
-                start = _resync(handle, where)
-                if start < 0:
-                    damage = "unreadable" if not entries and last < 0 else (damage or "tail")
-                    break
-                damage = "middle"
-    return FileIndex(path, entries, damage, detail)
+                problems.append((last, f"{type(exc).__name__}: {_short(str(exc))}"))
+                # Each record of a .warc.gz is its own gzip member: go on at the next one.
+                start = _resync(handle, last)
+    if not seen and not problems and Path(path).stat().st_size > 0:
+        problems.append((0, "no WARC record found"))
+    if not problems:
+        return FileIndex(path, entries)
+    where, what = problems[0]
+    detail = f"unreadable from byte {where} ({what})"
+    if not seen:
+        return FileIndex(path, entries, "unreadable", detail)
+    damaged_tail = not entries or where > entries[-1].offset
+    return FileIndex(path, entries, "tail" if damaged_tail else "middle", detail)
+
+
+def _cut_short(record: Any) -> str:
+    """Why a response's body is shorter than its Content-Length says, or "" if it is whole."""
+    if record.rec_type != "response" or record.http_headers is None:
+        return ""
+    size = 0
+    while chunk := record.raw_stream.read(65536):
+        size += len(chunk)
+    declared = (record.http_headers.get_header("Content-Length") or "").strip()
+    if declared.isdigit() and int(declared) != size:
+        return f"response body cut short: {size} of {declared} bytes"
+    return ""
+
+
+def _short(text: str, limit: int = 120) -> str:
+    """An error message fit for one terminal line: no control bytes, bounded length."""
+    printable = "".join(
+        c if c.isascii() and c.isprintable() else "?" for c in " ".join(text.split())
+    )
+    return printable if len(printable) <= limit else printable[: limit - 3] + "..."
 
 
 def _entry(record: Any, offset: int) -> IndexEntry:
@@ -126,22 +146,25 @@ def _entry(record: Any, offset: int) -> IndexEntry:
     )
 
 
-def _resync(handle: Any, damaged_at: int) -> int:
-    """The offset of the next gzip member after a damaged one that starts a WARC record, or -1."""
-    handle.seek(0)
-    data = handle.read()
-    candidate = _next_member(data, damaged_at)
-    while candidate >= 0:
-        try:
-            decompressed = zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(
-                data[candidate : candidate + 4096], 16
-            )
-        except zlib.error:
-            decompressed = b""
-        if decompressed.startswith(b"WARC/"):
-            return candidate
-        candidate = _next_member(data, candidate)
-    return -1
+def _resync(handle: BinaryIO, after: int, block_size: int = 1 << 20) -> int:
+    """Offset of the first gzip member after ``after`` that opens a WARC record, or -1."""
+    position = after + 1
+    while True:
+        handle.seek(position)
+        block = handle.read(block_size)
+        if len(block) < len(_GZIP_MAGIC):
+            return -1
+        found = block.find(_GZIP_MAGIC)
+        while found >= 0:
+            handle.seek(position + found)
+            try:
+                head = zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(handle.read(4096), 8)
+            except zlib.error:
+                head = b""
+            if head.startswith(b"WARC/"):
+                return position + int(found)
+            found = block.find(_GZIP_MAGIC, found + 1)
+        position += len(block) - len(_GZIP_MAGIC) + 1
 
 
 def clean_batch(path: str, offsets: Sequence[int]) -> list[Outcome]:
@@ -160,7 +183,8 @@ def _clean_one(handle: Any, offset: int) -> Outcome:
         if page is None:
             return Outcome(offset, "error", "", f"no response record at byte {offset}")
     except (*_READ_ERRORS, StopIteration) as exc:
-        return Outcome(offset, "error", "", f"cannot read record at byte {offset}: {exc}")
+        detail = _short(f"{type(exc).__name__}: {exc}")
+        return Outcome(offset, "error", "", f"cannot read record at byte {offset}: {detail}")
     reject: Reject
     try:
         check_article_response(page)

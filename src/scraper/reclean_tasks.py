@@ -27,7 +27,8 @@ from scraper.storage import clean_path, reject_path, to_json
 
 _PATTERNS = ("*.warc.gz", "*.warc")
 _GZIP_MAGIC = b"\x1f\x8b\x08"
-_READ_ERRORS = (ArchiveLoadFailed, EOFError, OSError, ValueError, zlib.error)
+# AttributeError: warcio trips over a header line cut by a crash.
+_READ_ERRORS = (ArchiveLoadFailed, EOFError, OSError, ValueError, AttributeError, zlib.error)
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,20 +194,14 @@ def _clean_one(handle: Any, offset: int) -> Outcome:
         )
         relative = clean_path(Path(), article).as_posix()
         return Outcome(offset, "article", relative, to_json(article))
-    except FetchError as exc:
+    except (FetchError, ExtractionError) as exc:
+        # The same record `fetch-many` saves for this page, so a reclean right after it
+        # finds the rejects unchanged.
         reject = Reject(
             url=page.url,
             reason=exc.reason,
             detail=exc.detail,
-            status=page.status,
-            fetched_at=page.fetched_at,
-        )
-    except ExtractionError as exc:
-        reject = Reject(
-            url=page.url,
-            reason=exc.reason,
-            detail=exc.detail,
-            status=page.status,
+            status=exc.status if isinstance(exc, FetchError) else None,
             fetched_at=page.fetched_at,
         )
     except Exception as exc:  # a cleaner bug must not stop the other pages; it is reported

@@ -74,12 +74,15 @@ def parse_feed(data: bytes, base_url: str) -> list[Link]:
     refuse_entity_declarations(data, "feed")
     # A file object, never bytes or str: feedparser would treat a string as a URL to
     # fetch or a file name to open.
-    parsed = feedparser.parse(
-        io.BytesIO(data),
-        response_headers={"content-location": base_url, "content-type": "application/xml"},
-        sanitize_html=False,
-        resolve_relative_uris=False,
-    )
+    try:
+        parsed = feedparser.parse(
+            io.BytesIO(data),
+            response_headers={"content-location": base_url, "content-type": "application/xml"},
+            sanitize_html=False,
+            resolve_relative_uris=False,
+        )
+    except Exception as exc:  # its loose parser raises KeyError on <entry><link></item></link>
+        raise DiscoveryError(f"not an RSS or Atom feed: feedparser failed ({exc!r})") from None
     if not parsed.get("version"):
         problem = parsed.get("bozo_exception")
         detail = f": {problem}" if problem else ""

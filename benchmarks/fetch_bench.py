@@ -8,7 +8,8 @@ server's CPU is read from /proc to show it is not the bottleneck.
 
 Scenarios:
   speed   our Fetcher (robots.txt on, no raw store), our Fetcher writing WARC,
-          and a bare httpx.AsyncClient loop with the same per-host semaphores
+          a bare httpx.AsyncClient loop with the same per-host semaphores, and a
+          raw asyncio-streams HTTP/1.1 loop: the floor of the event loop and sockets
   faults  10 % of pages answer 503 + Retry-After: 1 once, 2 % hang once, 1 % redirect:
           pages lost must be 0 and every failure must carry a reason
   rss     our Fetcher with WARC at 2,000 and 20,000 URLs: peak RSS should stay flat
@@ -246,11 +247,42 @@ async def _run_httpx(urls: list[str], faults: bool) -> dict[str, Any]:
     return {"ok": ok, "failed": failed, "reasons": dict(reasons), "bytes": body_bytes}
 
 
+async def _run_raw(urls: list[str]) -> dict[str, Any]:
+    """The floor: plain asyncio streams speaking HTTP/1.1, 2 keep-alive connections a host.
+
+    Not a client anyone should use (no timeouts, redirects, chunked bodies...): it only
+    shows what the event loop and sockets cost here, so the rest is the HTTP stack's.
+    """
+    queues: dict[str, asyncio.Queue[str]] = {host: asyncio.Queue() for host in HOSTS}
+    for url in urls:
+        queues[url.split("/")[2].split(":")[0]].put_nowait(url)
+    ok = body_bytes = 0
+
+    async def worker(host: str) -> None:
+        nonlocal ok, body_bytes
+        queue = queues[host]
+        port = int(urls[0].split("/")[2].split(":")[1])
+        reader, writer = await asyncio.open_connection(host, port)
+        while not queue.empty():
+            path = "/" + queue.get_nowait().split("/", 3)[3]
+            writer.write(f"GET {path} HTTP/1.1\r\nHost: {host}\r\n\r\n".encode())
+            head = await reader.readuntil(b"\r\n\r\n")
+            length = int(head.lower().split(b"content-length:")[1].split(b"\r\n")[0])
+            body = await reader.readexactly(length)
+            if head.startswith(b"HTTP/1.1 200"):
+                ok += 1
+                body_bytes += len(body)
+        writer.close()
+
+    await asyncio.gather(*(worker(host) for host in HOSTS for _ in range(PER_HOST)))
+    return {"ok": ok, "failed": len(urls) - ok, "reasons": {}, "bytes": body_bytes}
+
+
 def _client(args: argparse.Namespace) -> None:
     urls = _urls(args.port, args.pages)
     if args.kind == "httpx":
         import httpx  # noqa: F401  (imported before the clock starts, like ours)
-    else:
+    elif args.kind != "raw":
         import scraper.fetcher  # noqa: F401
     profiler = None
     if args.profile:
@@ -263,6 +295,8 @@ def _client(args: argparse.Namespace) -> None:
     with tempfile.TemporaryDirectory() as raw:
         if args.kind == "httpx":
             result = asyncio.run(_run_httpx(urls, args.faults))
+        elif args.kind == "raw":
+            result = asyncio.run(_run_raw(urls))
         else:
             result = asyncio.run(_run_ours(urls, args.faults, raw if args.kind == "warc" else None))
         wall = time.perf_counter() - wall0
@@ -352,7 +386,7 @@ def main() -> None:
     serve.add_argument("--port", type=int, required=True)
     serve.add_argument("--faults", action="store_true")
     client = sub.add_parser("client")
-    client.add_argument("kind", choices=["ours", "warc", "httpx"])
+    client.add_argument("kind", choices=["ours", "warc", "httpx", "raw"])
     client.add_argument("--port", type=int, required=True)
     client.add_argument("--pages", type=int, default=2000)
     client.add_argument("--faults", action="store_true")
@@ -379,6 +413,7 @@ def main() -> None:
                 ("httpx", "bare httpx loop"),
                 ("ours", "Fetcher"),
                 ("warc", "Fetcher + WARC store"),
+                ("raw", "raw asyncio (floor)"),
             ):
                 print(_row(name, _measure(kind, args.pages, False)), flush=True)
     if args.profile:

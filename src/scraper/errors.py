@@ -17,6 +17,8 @@ ScraperError
 
 from __future__ import annotations
 
+from typing import Any
+
 from cleaner import RejectReason
 
 
@@ -34,6 +36,16 @@ class FetchError(ScraperError):
         self.url = url
         self.detail = detail
         self.status = status
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Outcomes travel between processes (a Dask worker to the driver): keep every field.
+        return (_rebuild_fetch_error, (type(self), self.url, self.detail, self.status))
+
+
+def _rebuild_fetch_error(
+    kind: type[FetchError], url: str, detail: str, status: int | None
+) -> FetchError:
+    return kind(url, detail, status=status)
 
 
 class NetworkError(FetchError):

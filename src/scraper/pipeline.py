@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
+
 from cleaner import Article, ExtractionError, Reject, extract
 from scraper.errors import FetchError
+from scraper.fetcher import FetchOutcome
 from scraper.http import FetchedPage, check_article_response
 
 
@@ -27,3 +30,22 @@ def clean_page(page: FetchedPage) -> Article | Reject:
 def reject_for_error(error: FetchError) -> Reject:
     """The reject record of a URL that could not be fetched at all."""
     return Reject(url=error.url, reason=error.reason, detail=error.detail, status=error.status)
+
+
+def content_hash(body: bytes) -> str:
+    """The hash that tells an unchanged response from a changed one."""
+    return hashlib.sha256(body).hexdigest()
+
+
+def judge(outcome: FetchOutcome, held_hash: str | None) -> Article | Reject | None:
+    """Clean an outcome's page; None when there is nothing new to clean.
+
+    Nothing new: a fetch error (the caller classifies it), a 304, or a 200 whose bytes
+    hash to ``held_hash``, the hash of the response behind the record we still hold.
+    """
+    page = outcome.page
+    if outcome.error is not None or page is None or outcome.not_modified:
+        return None
+    if page.status == 200 and held_hash is not None and content_hash(page.body) == held_hash:
+        return None
+    return clean_page(page)

@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import enum
-import hashlib
 import json
 import time
 from collections import Counter
@@ -21,13 +20,15 @@ from pathlib import Path
 from typing import Any
 
 from cleaner import Article, Reject, RejectReason, canonicalize_url
+from scraper.cluster import Executor
 from scraper.discovery import Link, discover, fetcher_fetch
 from scraper.errors import FetchError
 from scraper.fetcher import Fetcher, FetchOutcome, FetchRequest
 from scraper.http import HTML_TYPES, Clock
-from scraper.pipeline import clean_page, reject_for_error
+from scraper.pipeline import content_hash, reject_for_error
 from scraper.progress import Reporter
 from scraper.rawstore import WarcStore
+from scraper.sharded import Cleaned, fetch_and_judge, fetch_on_cluster
 from scraper.sources import Source, SourcesConfig
 from scraper.state import StateDB
 from scraper.storage import clean_path, load_json, save_reject, to_json, write_atomic
@@ -91,10 +92,6 @@ def _is_transient(error: FetchError) -> bool:
 _RETRY_LATER = frozenset({429, 500, 502, 503, 504})
 
 
-def _content_hash(body: bytes) -> str:
-    return hashlib.sha256(body).hexdigest()
-
-
 def _comparable(record: dict[str, object]) -> dict[str, object]:
     """A record without the fields that change on every fetch."""
     return {key: value for key, value in record.items() if key != "fetched_at"}
@@ -133,8 +130,10 @@ class Run:
         state: StateDB,
         reporter: Reporter,
         clock: Clock,
+        executor: Executor | None = None,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
+        self.executor = executor
         self.config = config
         self.settings = config.settings
         self.data_dir = config.settings.data_dir
@@ -180,9 +179,10 @@ class Run:
             return None
         return known if (self.data_dir / known["record_path"]).exists() else None
 
-    def _unchanged_body(self, url: str, body: bytes) -> bool:
+    def _held_hash(self, url: str) -> str | None:
+        """The content hash behind the record we still hold for ``url``, if any."""
         known = self._held_record(url)
-        return known is not None and known["content_hash"] == _content_hash(body)
+        return None if known is None else known["content_hash"]
 
     def _count(self, outcome: Outcome, url: str, **fields: object) -> None:
         self.summary.outcomes[outcome] += 1
@@ -229,7 +229,7 @@ class Run:
         path = clean_path(self.data_dir, article)
         self.state.record_result(
             url,
-            content_hash=_content_hash(page.body),
+            content_hash=content_hash(page.body),
             record_id=article.id,
             record_path=str(path.relative_to(self.data_dir)),
         )
@@ -251,30 +251,28 @@ class Run:
 
     async def _fetch_and_clean(
         self, fetcher: Fetcher, requests: list[FetchRequest]
-    ) -> dict[str, tuple[FetchOutcome, Article | Reject | None]]:
-        """Fetch ``requests``; return each URL's outcome and cleaned result (None: unchanged)."""
-        results: dict[str, tuple[FetchOutcome, Article | Reject | None]] = {}
-        async for outcome in fetcher.fetch_all(requests):
-            url = outcome.request.url
-            if outcome.error is not None:
-                results[url] = (outcome, None)
-                continue
+    ) -> dict[str, Cleaned]:
+        """Fetch ``requests``; return each URL's outcome and cleaned result (None: nothing
+        new to clean), fetching here or, with an executor, on the cluster's workers."""
+        held = {r.url: h for r in requests if (h := self._held_hash(r.url)) is not None}
+        if self.executor is None:
+            stream = fetch_and_judge(fetcher, requests, held)
+        else:
+            raw = self.data_dir / "raw"
+            stream = fetch_on_cluster(self.executor, self.settings, requests, held, raw)
+        results: dict[str, Cleaned] = {}
+        async for outcome, result in stream:
             page = outcome.page
-            assert page is not None
-            self.summary.fetched += 1
-            self.state.record_fetch(
-                url,
-                status=page.status,
-                etag=page.header("etag"),
-                last_modified=page.header("last-modified"),
-                when=page.fetched_at,
-            )
-            if outcome.not_modified or (
-                page.status == 200 and self._unchanged_body(url, page.body)
-            ):
-                results[url] = (outcome, None)
-                continue
-            results[url] = (outcome, clean_page(page))
+            if outcome.error is None and page is not None:
+                self.summary.fetched += 1
+                self.state.record_fetch(
+                    outcome.request.url,
+                    status=page.status,
+                    etag=page.header("etag"),
+                    last_modified=page.header("last-modified"),
+                    when=page.fetched_at,
+                )
+            results[outcome.request.url] = (outcome, result)
         return results
 
     async def execute(
@@ -330,7 +328,7 @@ class Run:
         outcome: FetchOutcome,
         result: Article | Reject | None,
         teasers: dict[str, tuple[str, Article]],
-        done: dict[str, tuple[FetchOutcome, Article | Reject | None]],
+        done: dict[str, Cleaned],
     ) -> None:
         """Decide and save what one discovered URL becomes."""
         error = outcome.error
@@ -375,6 +373,7 @@ async def run_once(
     clock: Clock,
     links: list[Link] | None = None,
     follow_originals: bool = True,
+    executor: Executor | None = None,
 ) -> RunSummary:
     """Run the pipeline once over ``sources`` (or over ``links``, skipping discovery).
 
@@ -383,7 +382,7 @@ async def run_once(
     data_dir = config.settings.data_dir
     state = StateDB(data_dir / "state.sqlite")
     run_id = state.start_run(clock())
-    run = Run(config, sources, state, reporter, clock)
+    run = Run(config, sources, state, reporter, clock, executor)
     status = "failed"
     try:
         with WarcStore(data_dir / "raw") as raw_store:

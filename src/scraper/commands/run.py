@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from scraper.cli import DataDirOption, app, fail
+from scraper.cluster import ClusterUnavailable, DaskNotInstalled, dask_executor, parse_cluster
 from scraper.errors import ConfigError, StorageError
 from scraper.exitcodes import ExitCode
 from scraper.http import utc_now
@@ -38,6 +40,14 @@ def run(
     log_json: Annotated[
         bool, typer.Option("--log-json", help="Log one JSON object per line on stderr.")
     ] = False,
+    cluster: Annotated[
+        str | None,
+        typer.Option(
+            "--cluster",
+            help="Fetch and clean on Dask: local, local:N or a scheduler address "
+            "(tcp://host:8786). Hosts are sharded across workers; this process writes.",
+        ),
+    ] = None,
 ) -> None:
     """Discover new columns on the configured sources, fetch what is new or changed,
     clean, validate and save them under data/clean/.
@@ -45,8 +55,9 @@ def run(
     Safe under cron: runs never overlap (a killed run's lock is taken over at once),
     records are written atomically, and a killed run is completed by the next one.
 
-    Exit codes: 0 ok, 11 some sources or pages failed (the rest was saved),
-    12 could not start (bad config, or another run holds the lock).
+    Exit codes: 0 ok, 2 --cluster without the [dask] extra, 10 cannot write,
+    11 some sources or pages failed (the rest was saved), 12 could not start
+    (bad config, another run holds the lock, or the cluster cannot be reached).
     """
     try:
         loaded = load_sources(config)
@@ -55,6 +66,7 @@ def run(
                 update={"settings": loaded.settings.with_overrides(data_dir=data_dir)}
             )
         chosen = loaded.select(source or [])
+        spec = parse_cluster(cluster) if cluster is not None else None
     except ConfigError as exc:
         fail(ExitCode.CANNOT_START, str(exc))
     settings = loaded.settings
@@ -72,10 +84,18 @@ def run(
             raise typer.Exit(int(ExitCode.PARTIAL))
         return
     try:
-        with RunLock(settings.data_dir / "run.lock", wait=wait), reporter:
-            summary = asyncio.run(run_once(loaded, chosen, reporter=reporter, clock=utc_now))
-    except LockHeld as exc:
+        with (
+            RunLock(settings.data_dir / "run.lock", wait=wait),
+            reporter,
+            dask_executor(spec) if spec is not None else nullcontext() as executor,
+        ):
+            summary = asyncio.run(
+                run_once(loaded, chosen, reporter=reporter, clock=utc_now, executor=executor)
+            )
+    except (LockHeld, ClusterUnavailable) as exc:
         fail(ExitCode.CANNOT_START, str(exc))
+    except DaskNotInstalled as exc:
+        fail(ExitCode.USAGE, str(exc))
     except StorageError as exc:
         fail(ExitCode.OUTPUT, str(exc))
     reporter.event("run_finished", summary=summary.counts())

@@ -149,7 +149,7 @@ def dask_executor(spec: ClusterSpec, *, timeout: float = 30.0) -> Iterator[DaskE
                 threads_per_worker=1,
                 processes=True,
                 host="127.0.0.1",
-                dashboard_address=None,
+                dashboard_address=":0",  # any free port: a busy 8787 must not fail the run
                 silence_logs=logging.ERROR,
             )
             client = distributed.Client(cluster)

@@ -10,6 +10,7 @@ time grows with the square of the depth: 24,000 nested ``<div>`` take ~6 s to pa
 from __future__ import annotations
 
 import re
+from collections import Counter
 
 from cleaner.errors import ExtractionError
 from cleaner.models import RejectReason
@@ -48,17 +49,33 @@ _FLAT = frozenset(
 
 
 def nesting_depth(html: str) -> int:
-    """An upper estimate of the element nesting depth, from the tag sequence alone."""
-    depth = deepest = 0
+    """An upper estimate of the element nesting depth, from the tag sequence alone.
+
+    Modelled on what an HTML parser does, so markup cannot hide depth from it: ``<div/>``
+    opens a div (only SVG and MathML honour ``/>``), and an end tag closes something
+    only when that element is open (a stray ``</span>`` closes nothing).
+    """
+    stack: list[str] = []
+    open_count: Counter[str] = Counter()
+    deepest = 0
     for match in _TAG.finditer(html):
         closing, name, self_closing = match.groups()
-        if self_closing or name.lower() in _FLAT:
+        name = name.lower()
+        if name in _FLAT:
             continue
         if closing:
-            depth = max(0, depth - 1)
-        else:
-            depth += 1
-            deepest = max(deepest, depth)
+            if open_count[name]:
+                while stack:  # closes it and whatever was left open inside it
+                    inner = stack.pop()
+                    open_count[inner] -= 1
+                    if inner == name:
+                        break
+            continue
+        if self_closing and (open_count["svg"] or open_count["math"]):
+            continue
+        stack.append(name)
+        open_count[name] += 1
+        deepest = max(deepest, len(stack))
     return deepest
 
 

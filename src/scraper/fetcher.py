@@ -22,7 +22,6 @@ from typing import Self
 
 import httpx
 
-from scraper.addresses import hop_refusal
 from scraper.errors import (
     Blocked,
     FetchError,
@@ -32,7 +31,7 @@ from scraper.errors import (
     NetworkError,
     RobotsDisallowed,
 )
-from scraper.http import Clock, FetchedPage, fetch_page, make_client, utc_now
+from scraper.http import Clock, FetchedPage, address_policy, fetch_page, make_client, utc_now
 from scraper.politeness import HostRegistry, HostSlots, Monotonic, Sleep, host_key
 from scraper.rawstore import WarcStore
 from scraper.robots import RobotsCache, RobotsRules, rules_from
@@ -51,6 +50,7 @@ class FetchRequest:
     etag: str | None = None  # sent back as If-None-Match
     last_modified: str | None = None  # sent back as If-Modified-Since
     accept: tuple[str, ...] = ()  # content-type prefixes wanted (e.g. HTML_TYPES); () = any
+    referrer: str | None = None  # the page that linked here: public may not lead to private
 
 
 @dataclass(frozen=True)
@@ -160,7 +160,8 @@ class Fetcher:
         Raises only for what is not the page's fault (a bug, or `StorageError` from the
         raw store); every fetch failure is in the outcome's ``error``.
         """
-        refusal = hop_refusal(None, request.url, allow_private=True)
+        # Before robots.txt, which would already be a request to the refused host.
+        refusal = address_policy(self.settings).hop_refusal(request.referrer, request.url)
         if refusal is not None:
             return FetchOutcome(request, None, ForbiddenAddress(request.url, refusal), 0)
         politeness = self._politeness(request)
@@ -207,6 +208,7 @@ class Fetcher:
                         headers=headers,
                         clock=self._clock,
                         accept=request.accept,
+                        referrer=request.referrer,
                     )
                 except FetchError as exc:
                     error = exc

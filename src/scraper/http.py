@@ -17,9 +17,10 @@ from typing import Any
 from urllib.parse import urljoin
 
 import brotli
+import httpcore
 import httpx
 
-from scraper.addresses import hop_refusal
+from scraper.addresses import AddressPolicy, is_reserved_name
 from scraper.errors import (
     Blocked,
     FetchError,
@@ -69,6 +70,82 @@ class FetchedPage:
         return (self.header("content-type") or "").split(";")[0].strip().lower()
 
 
+def address_policy(settings: Settings) -> AddressPolicy:
+    """Where the settings let requests go."""
+    return AddressPolicy(settings.allow_private_addresses, settings.treat_as_public)
+
+
+class PeerRefused(Exception):
+    """Raised at connect time when a name resolves to an address the policy forbids."""
+
+
+class _GuardedBackend(httpcore.AsyncNetworkBackend):
+    """Resolves each host itself, checks every address, then connects to a checked one.
+
+    Connecting to the address that was checked (not the name again) leaves no gap for
+    a DNS answer that changes between the check and the connection (DNS rebinding).
+    """
+
+    def __init__(self, policy: AddressPolicy) -> None:
+        self.policy = policy
+        self._inner = httpcore.AnyIOBackend()
+
+    async def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Any = None,
+    ) -> httpcore.AsyncNetworkStream:
+        if is_reserved_name(host):
+            raise httpcore.ConnectError(f"DNS lookup failed ({host} is a reserved name)")
+        try:
+            infos = await asyncio.get_running_loop().getaddrinfo(
+                host, port, type=socket.SOCK_STREAM
+            )
+        except (OSError, UnicodeError) as exc:  # UnicodeError: a label IDNA cannot encode
+            detail = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+            raise httpcore.ConnectError(f"DNS lookup failed ({detail})") from exc
+        addresses = list(dict.fromkeys(str(info[4][0]) for info in infos))
+        refusal = self.policy.peer_refusal(host, addresses)
+        if refusal is not None:
+            raise PeerRefused(refusal)
+        last: Exception = httpcore.ConnectError(f"no address for {host}")
+        for address in addresses:
+            try:
+                return await self._inner.connect_tcp(
+                    address, port, timeout, local_address, socket_options
+                )
+            except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
+                last = exc
+        raise last
+
+    async def connect_unix_socket(
+        self, path: str, timeout: float | None = None, socket_options: Any = None
+    ) -> httpcore.AsyncNetworkStream:
+        raise PeerRefused("unix sockets are not fetched")
+
+    async def sleep(self, seconds: float) -> None:
+        await self._inner.sleep(seconds)
+
+
+def _guarded_transport(
+    limits: httpx.Limits, tls: ssl.SSLContext, backend: _GuardedBackend
+) -> httpx.AsyncHTTPTransport:
+    transport = httpx.AsyncHTTPTransport(limits=limits, verify=tls, trust_env=False)
+    # httpx takes no network backend, so its pool is rebuilt with ours (same options);
+    # tests/faults/test_ssrf.py fails if a future httpx stops using this attribute.
+    transport._pool = httpcore.AsyncConnectionPool(
+        ssl_context=tls,
+        max_connections=limits.max_connections,
+        max_keepalive_connections=limits.max_keepalive_connections,
+        keepalive_expiry=limits.keepalive_expiry,
+        network_backend=backend,
+    )
+    return transport
+
+
 class _HostPool:
     """One origin's pool, with what the sweep needs: streams open and when last used."""
 
@@ -106,7 +183,10 @@ class _PoolPerHost(httpx.AsyncBaseTransport):
     thousands of hosts does not keep thousands of sockets open.
     """
 
-    def __init__(self, keepalive_per_host: int, idle_expiry: float = 5.0) -> None:
+    def __init__(
+        self, keepalive_per_host: int, policy: AddressPolicy, idle_expiry: float = 5.0
+    ) -> None:
+        self._backend = _GuardedBackend(policy)
         self._limits = httpx.Limits(
             max_connections=None,
             max_keepalive_connections=keepalive_per_host,
@@ -127,9 +207,7 @@ class _PoolPerHost(httpx.AsyncBaseTransport):
         key = (url.scheme, url.host, url.port)
         pool = self._pools.get(key)
         if pool is None:
-            transport = httpx.AsyncHTTPTransport(
-                limits=self._limits, verify=self._tls, trust_env=False
-            )
+            transport = _guarded_transport(self._limits, self._tls, self._backend)
             pool = self._pools[key] = _HostPool(transport, now)
         pool.last_used = now
         pool.open_streams += 1
@@ -171,7 +249,10 @@ def make_client(settings: Settings) -> httpx.AsyncClient:
         headers={"User-Agent": settings.user_agent, "Accept-Encoding": "gzip, deflate, br"},
         timeout=httpx.Timeout(timeouts.read, connect=timeouts.connect, pool=timeouts.total),
         follow_redirects=False,
-        transport=_PoolPerHost(keepalive_per_host=max(4, settings.politeness.per_host_concurrency)),
+        transport=_PoolPerHost(
+            keepalive_per_host=max(4, settings.politeness.per_host_concurrency),
+            policy=address_policy(settings),
+        ),
         trust_env=False,
     )
 
@@ -257,12 +338,14 @@ async def _fetch_following_redirects(
     headers: Mapping[str, str],
     clock: Clock,
     accept: tuple[str, ...],
+    referrer: str | None,
 ) -> FetchedPage:
     seen: list[str] = []
     current = url
-    previous: str | None = None
+    previous = referrer
+    policy = address_policy(settings)
     while True:
-        refusal = hop_refusal(previous, current, allow_private=settings.allow_private_addresses)
+        refusal = policy.hop_refusal(previous, current)
         if refusal is not None:
             raise ForbiddenAddress(url, refusal)
         if current in seen:
@@ -304,8 +387,12 @@ async def fetch_page(
     headers: Mapping[str, str] | None = None,
     clock: Clock = utc_now,
     accept: tuple[str, ...] = (),
+    referrer: str | None = None,
 ) -> FetchedPage:
     """Fetch ``url`` once (no retry), following redirects, under the total deadline.
+
+    ``referrer`` is the page that linked to ``url``: a public page may not lead into a
+    private network (unless ``settings.allow_private_addresses``).
 
     Returns the final response whatever its status; `check_article_response` judges it.
     With ``accept`` (content-type prefixes such as `HTML_TYPES`), a 200 of another
@@ -317,7 +404,7 @@ async def fetch_page(
     try:
         async with asyncio.timeout(settings.timeouts.total):
             return await _fetch_following_redirects(
-                client, url, settings, headers or {}, clock, accept
+                client, url, settings, headers or {}, clock, accept, referrer
             )
     except TimeoutError:
         raise FetchTimeout(
@@ -326,6 +413,8 @@ async def fetch_page(
     except httpx.TimeoutException as exc:
         raise FetchTimeout(url, f"{type(exc).__name__.lower()}: {exc or 'timed out'}") from None
     except httpx.UnsupportedProtocol as exc:
+        raise ForbiddenAddress(url, str(exc)) from None
+    except PeerRefused as exc:
         raise ForbiddenAddress(url, str(exc)) from None
     except (httpx.TransportError, httpx.InvalidURL) as exc:
         raise NetworkError(url, _describe(exc)) from None

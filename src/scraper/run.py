@@ -24,7 +24,7 @@ from scraper.cluster import Executor
 from scraper.discovery import Link, discover, fetcher_fetch
 from scraper.errors import FetchError
 from scraper.fetcher import Fetcher, FetchOutcome, FetchRequest
-from scraper.http import HTML_TYPES, Clock
+from scraper.http import HTML_TYPES, Clock, address_policy
 from scraper.pipeline import content_hash, reject_for_error
 from scraper.progress import Reporter
 from scraper.rawstore import WarcStore
@@ -103,8 +103,12 @@ async def discover_links(
     """Links from every source, deduplicated by canonical URL in source order, and the
     listing/feed/sitemap URLs that failed, by source name."""
     now = clock()
+    policy = address_policy(fetcher.settings)
     results = await asyncio.gather(
-        *(discover(source, fetcher_fetch(fetcher, source), now=now) for source in sources)
+        *(
+            discover(source, fetcher_fetch(fetcher, source), now=now, policy=policy)
+            for source in sources
+        )
     )
     links: dict[str, Link] = {}
     errors: dict[str, list[str]] = {}
@@ -155,7 +159,7 @@ class Run:
 
     # -- fetching ----------------------------------------------------------------------------
 
-    def _request(self, url: str, source: str | None) -> FetchRequest:
+    def _request(self, url: str, source: str | None, referrer: str | None) -> FetchRequest:
         """A request that is conditional only when we still hold the record it produced."""
         known = self._held_record(url)
         politeness = (
@@ -170,6 +174,7 @@ class Run:
             etag=known["etag"] if known else None,
             last_modified=known["last_modified"] if known else None,
             accept=HTML_TYPES,
+            referrer=referrer,
         )
 
     def _held_record(self, url: str) -> dict[str, Any] | None:
@@ -291,7 +296,7 @@ class Run:
         for link in links:
             self.state.mark_seen(link.url, link.source, now)
         self.reporter.start("fetching", total=len(links))
-        requests = [self._request(link.url, link.source) for link in links]
+        requests = [self._request(link.url, link.source, link.found_on) for link in links]
         first = await self._fetch_and_clean(fetcher, requests)
 
         # Teasers with a link to the original: fetch the original; the full article wins.
@@ -304,7 +309,11 @@ class Run:
             teasers.clear()
         originals = [u for u in teasers if u not in first]
         second = await self._fetch_and_clean(
-            fetcher, [self._request(u, first[teasers[u][0]][0].request.source) for u in originals]
+            fetcher,
+            [
+                self._request(u, first[teasers[u][0]][0].request.source, teasers[u][0])
+                for u in originals
+            ],
         )
         done = {**first, **second}
         # An original that a teaser on this run led to is settled with its teaser.

@@ -6,6 +6,7 @@ passed down as typed objects, never as a global dict.
 
 from __future__ import annotations
 
+import ipaddress
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -63,6 +64,9 @@ class Settings(_Strict):
     data_dir: Path = Field(Path("data"), description="raw/, clean/, rejects/, state.sqlite")
     allow_private_addresses: bool = Field(
         False, description="allow redirects/links into private networks (local use and tests)"
+    )
+    treat_as_public: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = Field(
+        (), description="networks counted as public; lets tests play public hosts on loopback"
     )
 
     def with_overrides(self, **changes: Any) -> Settings:

@@ -13,6 +13,7 @@ from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
+from scraper.addresses import AddressPolicy
 from scraper.discovery.errors import DiscoveryError
 from scraper.discovery.feeds import parse_feed
 from scraper.discovery.links import Link, absolute_url, published_day
@@ -46,10 +47,13 @@ class DiscoveryResult:
 class _Run:
     """State of one `discover` call."""
 
-    def __init__(self, source: Source, fetch: Fetch, cutoff: date | None) -> None:
+    def __init__(
+        self, source: Source, fetch: Fetch, cutoff: date | None, policy: AddressPolicy
+    ) -> None:
         self.source = source
         self.fetch = fetch
         self.cutoff = cutoff
+        self.policy = policy
         self.result = DiscoveryResult()
 
     async def get(self, url: str) -> bytes:
@@ -134,7 +138,12 @@ class _Run:
                 too_deep = f"sitemap indexes nested deeper than {MAX_SITEMAP_DEPTH}; not followed"
                 self.fail(url, DiscoveryError(too_deep), errors)
                 continue
-            queue.extend((ref.url, depth + 1) for ref in _newest_first_refs(children))
+            for ref in _newest_first_refs(children):
+                refusal = self.policy.hop_refusal(url, ref.url)
+                if refusal is None:
+                    queue.append((ref.url, depth + 1))
+                else:
+                    self.fail(ref.url, DiscoveryError(refusal), errors)
         if skipped:
             cap = self.source.max_sitemaps
             message = f"{skipped} sitemaps not fetched: over max_sitemaps={cap}"
@@ -176,7 +185,12 @@ def _newest_first(links: list[Link]) -> list[Link]:
 
 
 async def discover(
-    source: Source, fetch: Fetch, *, now: datetime, rules: ListingRules | None = None
+    source: Source,
+    fetch: Fetch,
+    *,
+    now: datetime,
+    rules: ListingRules | None = None,
+    policy: AddressPolicy | None = None,
 ) -> DiscoveryResult:
     """Discover the article links of one source.
 
@@ -185,6 +199,8 @@ async def discover(
         fetch: returns a URL's body bytes or raises `FetchError`.
         now: the run's clock reading; ``max_age_days`` counts back from its date.
         rules: listing rules to use instead of ``source.listing`` (aggregator kind).
+        policy: where links may lead; by default a public page's links into private
+            networks are refused (reported in ``errors``), as are non-http(s) links.
 
     Returns:
         Links deduplicated by canonical URL, filtered by the source's include/exclude
@@ -194,7 +210,7 @@ async def discover(
     cutoff = None
     if source.max_age_days is not None:
         cutoff = (now - timedelta(days=source.max_age_days)).date()
-    run = _Run(source, fetch, cutoff)
+    run = _Run(source, fetch, cutoff, policy or AddressPolicy())
     # One error list per source URL, joined in config order: deterministic whatever
     # order the concurrent fetches finish in.
     errors: list[list[tuple[str, str]]] = [[] for _ in source.urls]
@@ -223,8 +239,15 @@ async def discover(
                     for url, errs in zip(source.urls, errors, strict=True)
                 )
             )
+    allowed: list[Link] = []
+    for link in (link for group in found for link in group):
+        refusal = run.policy.hop_refusal(link.found_on, link.url)
+        if refusal is None:
+            allowed.append(link)
+        else:
+            errors[0].append((link.url, refusal))
     run.result.errors = [error for group in errors for error in group]
-    links = _merge([link for group in found for link in group])
+    links = _merge(allowed)
     links = [replace(link, source=source.name) for link in links if source.wants(link.url)]
     fresh = [link for link in links if not run.is_old(link.published)]
     run.result.too_old = len(links) - len(fresh)

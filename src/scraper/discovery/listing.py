@@ -19,7 +19,9 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
+from cleaner import ExtractionError
 from cleaner.decode import decode_html
+from cleaner.limits import check_structure
 from scraper.discovery.errors import DiscoveryError
 from scraper.discovery.links import Link, absolute_url, clean_text, iso_date
 
@@ -220,6 +222,10 @@ def parse_listing(html: bytes | str, base_url: str, rules: ListingRules) -> List
     text = decode_html(html) if isinstance(html, bytes) else html
     if not text.strip():
         raise DiscoveryError("empty listing page")
+    try:  # the parser's time grows with the square of the nesting depth
+        check_structure(text)
+    except ExtractionError as exc:
+        raise DiscoveryError(f"listing page refused: {exc.detail}") from None
     tree = LexborHTMLParser(text)
     base = tree.css_first("base[href]")
     page_base = absolute_url(base.attributes.get("href"), base_url) if base else None

@@ -63,6 +63,7 @@ class AddressPolicy:
         try:
             parts = urlsplit(to_url)
             hostname = parts.hostname
+            parts.port  # noqa: B018 - raises ValueError for a port out of range
             from_host = (urlsplit(from_url).hostname or "") if from_url else ""
         except ValueError as exc:  # "http://[::1/": an unbalanced IPv6 bracket, a bad port
             return f"refusing malformed URL {to_url!r} ({exc})"

@@ -119,6 +119,8 @@ class _GuardedBackend(httpcore.AsyncNetworkBackend):
                 )
             except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
                 last = exc
+            except (OSError, OverflowError, ValueError) as exc:  # anyio lets a few through
+                last = httpcore.ConnectError(f"cannot connect to {address}:{port}: {exc}")
         raise last
 
     async def connect_unix_socket(

@@ -186,9 +186,12 @@ class _PoolPerHost(httpx.AsyncBaseTransport):
     """
 
     def __init__(
-        self, keepalive_per_host: int, policy: AddressPolicy, idle_expiry: float = 5.0
+        self,
+        keepalive_per_host: int,
+        idle_expiry: float = 5.0,
+        policy: AddressPolicy | None = None,
     ) -> None:
-        self._backend = _GuardedBackend(policy)
+        self._backend = _GuardedBackend(policy or AddressPolicy())
         self._limits = httpx.Limits(
             max_connections=None,
             max_keepalive_connections=keepalive_per_host,

@@ -123,6 +123,15 @@ def test_output_option_writes_file(httpserver: HTTPServer, workdir: Path) -> Non
     assert record["source"] == "The Riverside Gazette"
 
 
+# Retries stay on (they are part of what is tested) but wait a few milliseconds, not seconds.
+QUICK_RETRIES = "[settings.retry]\nbackoff_base = 0.01\n"
+
+
+def _quick(workdir: Path, extra: str = "") -> str:
+    (workdir / "quick.toml").write_text(extra + QUICK_RETRIES, encoding="utf-8")
+    return "quick.toml"
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -139,7 +148,9 @@ def test_http_error_statuses(
 ) -> None:
     httpserver.expect_request("/gone").respond_with_data("nope", status=status)
 
-    result = run_scraper("fetch", httpserver.url_for("/gone"), "-o", "r.json", cwd=workdir)
+    result = run_scraper(
+        "fetch", httpserver.url_for("/gone"), "-o", "r.json", "-c", _quick(workdir), cwd=workdir
+    )
 
     assert result.returncode == code
     assert message in result.stderr
@@ -149,7 +160,8 @@ def test_http_error_statuses(
 
 
 def test_connection_refused(workdir: Path) -> None:
-    result = run_scraper("fetch", f"http://127.0.0.1:{_free_port()}/x", cwd=workdir)
+    url = f"http://127.0.0.1:{_free_port()}/x"
+    result = run_scraper("fetch", url, "-c", _quick(workdir), cwd=workdir)
 
     assert result.returncode == 3
     assert "network_error" in result.stderr and "refused" in result.stderr
@@ -162,9 +174,9 @@ def test_timeout(httpserver: HTTPServer, workdir: Path) -> None:
         return Response("<html></html>", content_type="text/html")
 
     httpserver.expect_request("/slow").respond_with_handler(slow)
-    (workdir / "fast.toml").write_text("[settings.timeouts]\ntotal = 0.5\n", encoding="utf-8")
+    config = _quick(workdir, "[settings.timeouts]\ntotal = 0.5\n")
 
-    result = run_scraper("fetch", httpserver.url_for("/slow"), "-c", "fast.toml", cwd=workdir)
+    result = run_scraper("fetch", httpserver.url_for("/slow"), "-c", config, cwd=workdir)
 
     assert result.returncode == 4
     assert "timeout" in result.stderr

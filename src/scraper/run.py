@@ -31,7 +31,14 @@ from scraper.rawstore import WarcStore
 from scraper.sharded import Cleaned, fetch_and_judge, fetch_on_cluster
 from scraper.sources import Source, SourcesConfig
 from scraper.state import StateDB
-from scraper.storage import clean_path, load_json, save_reject, to_json, write_atomic
+from scraper.storage import (
+    clean_path,
+    load_json,
+    remove_stale_temp_files,
+    save_reject,
+    to_json,
+    write_atomic,
+)
 
 
 class Outcome(enum.StrEnum):
@@ -389,6 +396,7 @@ async def run_once(
     The caller holds the run lock. The run is logged in the state database.
     """
     data_dir = config.settings.data_dir
+    remove_stale_temp_files(data_dir)  # left by a run killed mid-write
     state = StateDB(data_dir / "state.sqlite")
     run_id = state.start_run(clock())
     run = Run(config, sources, state, reporter, clock, executor)

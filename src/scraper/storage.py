@@ -62,6 +62,21 @@ def write_atomic(path: Path, text: str) -> None:
         raise StorageError(f"cannot write {path}: {exc.strerror or exc}") from exc
 
 
+def remove_stale_temp_files(data_dir: Path) -> int:
+    """Delete the temporary files of writes a killed process never finished; their count.
+
+    Only for a caller holding the run lock: a temporary file is then nobody's work in
+    progress. Records themselves are never touched (the rename is atomic).
+    """
+    removed = 0
+    for folder in ("clean", "rejects"):
+        for temp in (data_dir / folder).glob("*/.*.json.*.tmp"):
+            with contextlib.suppress(OSError):
+                temp.unlink()
+                removed += 1
+    return removed
+
+
 def clean_path(data_dir: Path, article: Article) -> Path:
     """``data/clean/<source>/<id>.json`` for an article."""
     return data_dir / "clean" / safe_component(article.source) / f"{article.id}.json"

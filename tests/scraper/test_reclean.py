@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 import pytest
 
 from cleaner import extract
+from scraper.lock import RunLock
 from scraper.reclean import reclean
 from scraper.reclean_tasks import index_file
 from scraper.storage import to_json
@@ -210,6 +211,17 @@ def test_prune_removes_stale_records_but_keeps_fetch_failures(workdir: Path) -> 
     assert failure.exists(), "a timeout stored no response: nothing in raw can replace it"
     assert "stale removed: 2" in whole.stdout
     assert len(_records(data, "clean")) == len(store.articles)
+
+
+def test_refuses_to_start_while_a_run_holds_the_lock(workdir: Path) -> None:
+    mixed_store(workdir / "data" / "raw", articles=1)
+
+    with RunLock(workdir / "data" / "run.lock"):
+        result = run_scraper("reclean", cwd=workdir)
+
+    assert result.returncode == 12, result.stderr
+    assert "another run holds" in result.stderr
+    assert not (workdir / "data" / "clean").exists()
 
 
 def test_output_write_error_exits_10(workdir: Path) -> None:

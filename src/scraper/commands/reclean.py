@@ -13,6 +13,7 @@ from scraper.cli import ConfigOption, DataDirOption, app, fail, settings_from
 from scraper.cluster import ClusterUnavailable, DaskNotInstalled, dask_executor, parse_cluster
 from scraper.errors import ConfigError, StorageError
 from scraper.exitcodes import ExitCode
+from scraper.lock import LockHeld, RunLock
 from scraper.reclean import Reporter, Summary, reclean
 
 _PHASES = {"index": "reading WARC headers", "clean": "cleaning"}
@@ -123,7 +124,7 @@ def reclean_command(
 
     Exit codes: 0 ok, 2 bad arguments or --cluster, 10 cannot write a record,
     11 partial (some WARC files or records unreadable, or pages failed to clean),
-    12 the cluster cannot be reached.
+    12 another run holds the data folder's lock, or the cluster cannot be reached.
     """
     settings = settings_from(config, data_dir=data_dir)
     raw = raw_path if raw_path is not None else settings.data_dir / "raw"
@@ -136,19 +137,22 @@ def reclean_command(
     try:
         if cluster is not None:
             parse_cluster(cluster)  # a typo fails before anything starts
-        if sys.stderr.isatty():
-            from rich.console import Console
-            from rich.progress import Progress
+        # The run lock: a `run` or `fetch-many` writing records meanwhile could see a newer
+        # fetch overwritten by the older one this reclean read before it.
+        with RunLock(settings.data_dir / "run.lock"):
+            if sys.stderr.isatty():
+                from rich.console import Console
+                from rich.progress import Progress
 
-            with Progress(console=Console(stderr=True), transient=True) as progress:
-                summary = _run(raw, settings.data_dir, cluster, prune, _Bar(progress))
-        else:
-            summary = _run(raw, settings.data_dir, cluster, prune, _Lines(sys.stderr))
+                with Progress(console=Console(stderr=True), transient=True) as progress:
+                    summary = _run(raw, settings.data_dir, cluster, prune, _Bar(progress))
+            else:
+                summary = _run(raw, settings.data_dir, cluster, prune, _Lines(sys.stderr))
     except ConfigError as exc:
         fail(ExitCode.USAGE, str(exc))
     except DaskNotInstalled as exc:
         fail(ExitCode.USAGE, str(exc))
-    except ClusterUnavailable as exc:
+    except (ClusterUnavailable, LockHeld) as exc:
         fail(ExitCode.CANNOT_START, str(exc))
     except StorageError as exc:
         fail(ExitCode.OUTPUT, str(exc))

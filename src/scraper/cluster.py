@@ -143,7 +143,8 @@ def dask_executor(spec: ClusterSpec, *, timeout: float = 30.0) -> Iterator[DaskE
     with dask.config.set(config):
         if spec.address is None:
             # One thread per worker process: cleaning is CPU-bound Python, threads would
-            # only contend for the GIL. No dashboard: nothing listens that nobody asked for.
+            # only contend for the GIL. The scheduler's HTTP server (dashboard, health) starts
+            # whatever the setting, on 127.0.0.1 only.
             cluster = distributed.LocalCluster(
                 n_workers=spec.local_workers,
                 threads_per_worker=1,

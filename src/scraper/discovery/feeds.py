@@ -92,7 +92,9 @@ def parse_feed(data: bytes, base_url: str) -> list[Link]:
         url = _entry_url(entry, base_url)
         if url is None:
             continue
-        published = iso_date(entry.get("published")) or iso_date(entry.get("updated"))
+        # dict.get: feedparser's own get maps a missing "updated" to "published" with a
+        # DeprecationWarning (an empty <pubDate> found it by fuzzing).
+        published = iso_date(entry.get("published")) or iso_date(dict.get(entry, "updated"))
         links.append(
             Link(
                 url=url,

@@ -7,6 +7,8 @@ CleanerError
 
 from __future__ import annotations
 
+from pydantic import ValidationError
+
 from cleaner.models import RejectReason
 
 
@@ -25,3 +27,20 @@ class ExtractionError(CleanerError):
 
 class RulesError(CleanerError):
     """A site-rule file is malformed."""
+
+
+def rejection(error: ValidationError) -> ExtractionError:
+    """The `ExtractionError` for an Article that failed validation, with its reason."""
+    item = error.errors()[0]
+    field = item["loc"][0] if item["loc"] else None
+    reason = {
+        "future_date": RejectReason.FUTURE_DATE,
+        "short_body": RejectReason.NOT_ARTICLE,
+    }.get(item["type"])
+    if reason is None:
+        reason = {
+            "title": RejectReason.NO_TITLE,
+            "body": RejectReason.EMPTY_BODY,
+            "url": RejectReason.INVALID_URL,
+        }.get(str(field), RejectReason.NOT_ARTICLE)
+    return ExtractionError(reason, str(item["msg"]))

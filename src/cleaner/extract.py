@@ -19,7 +19,7 @@ from cleaner.authors import clean_authors
 from cleaner.body import extract_body
 from cleaner.dates import normalize_date, pick_date
 from cleaner.decode import decode_html
-from cleaner.errors import ExtractionError
+from cleaner.errors import ExtractionError, rejection
 from cleaner.limits import check_size, check_structure
 from cleaner.metadata import PageMetadata, read_metadata
 from cleaner.models import Article, RejectReason
@@ -131,20 +131,6 @@ def _rule_source_url(tree: HTMLParser, rule: SiteRules, base: str) -> str | None
     return None
 
 
-def _reason_for(error: ValidationError) -> RejectReason:
-    for item in error.errors():
-        field = item["loc"][0] if item["loc"] else None
-        if field == "title":
-            return RejectReason.NO_TITLE
-        if field == "body":
-            return RejectReason.EMPTY_BODY
-        if field == "url":
-            return RejectReason.INVALID_URL
-        if item["type"] == "future_date":
-            return RejectReason.FUTURE_DATE
-    return RejectReason.NOT_ARTICLE
-
-
 def extract(
     html: str | bytes,
     *,
@@ -188,7 +174,7 @@ def extract(
     try:
         return Article.model_validate({**fields, "fetched_at": fetched_at})
     except ValidationError as error:
-        raise ExtractionError(_reason_for(error), str(error.errors()[0]["msg"])) from None
+        raise rejection(error) from None
 
 
 def _rule_fields(tree: HTMLParser, rule: SiteRules, url: str) -> dict[str, object]:

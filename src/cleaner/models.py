@@ -16,6 +16,9 @@ from cleaner.urls import article_id, canonicalize_url, is_http_url
 # A date or a time without an offset may be read in any zone from UTC-12 to UTC+14;
 # it is in the future only if even its earliest reading is after the fetch time.
 _EARLIEST_OFFSET = timedelta(hours=14)
+# Counted without spaces, so that it means the same in scripts without word breaks:
+# about one short sentence. A page whose "body" is shorter is a menu label or a button.
+MIN_BODY_CHARACTERS = 40
 _BLANK_LINES = re.compile(r"\n{3,}")
 
 
@@ -109,7 +112,15 @@ class Article(BaseModel):
     @field_validator("body")
     @classmethod
     def _normalized_body(cls, value: str) -> str:
-        return _BLANK_LINES.sub("\n\n", value.replace("\r\n", "\n")).strip()
+        body = _BLANK_LINES.sub("\n\n", value.replace("\r\n", "\n")).strip()
+        letters = sum(not ch.isspace() for ch in body)
+        if 0 < letters < MIN_BODY_CHARACTERS:
+            raise PydanticCustomError(
+                "short_body",
+                "a body of {letters} characters is not an article (a menu label, a button)",
+                {"letters": letters},
+            )
+        return body
 
     @field_validator("authors")
     @classmethod

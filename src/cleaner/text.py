@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 from pydantic import ValidationError
 
 from cleaner.dates import pick_date
-from cleaner.errors import ExtractionError
+from cleaner.errors import ExtractionError, rejection
 from cleaner.limits import check_size
 from cleaner.models import Article, RejectReason
 from cleaner.noise import is_noise_line, normalize_text, strip_truncation
@@ -94,15 +94,7 @@ def extract_text(
     try:
         return Article.model_validate({**fields, "url": url, "fetched_at": fetched_at})
     except ValidationError as error:
-        item = error.errors()[0]
-        field = item["loc"][0] if item["loc"] else ""
-        reason = {
-            "title": RejectReason.NO_TITLE,
-            "body": RejectReason.EMPTY_BODY,
-        }.get(str(field), RejectReason.NOT_ARTICLE)
-        if item["type"] == "future_date":
-            reason = RejectReason.FUTURE_DATE
-        raise ExtractionError(reason, str(item["msg"])) from None
+        raise rejection(error) from None
 
 
 def _layout(

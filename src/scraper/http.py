@@ -43,7 +43,9 @@ _HTML_TYPES = HTML_TYPES
 
 def utc_now() -> datetime:
     """The default clock."""
-    return datetime.now(UTC)
+    # Whole seconds: the raw store's WARC-Date has no fraction, and re-cleaning from it
+    # must give the same record as the fetch did.
+    return datetime.now(UTC).replace(microsecond=0)
 
 
 @dataclass(frozen=True)

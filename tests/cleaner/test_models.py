@@ -16,7 +16,7 @@ def _article(**changes: object) -> Article:
     fields: dict[str, object] = {
         "url": "https://example.org/a",
         "title": "T",
-        "body": "B",
+        "body": "A body long enough to be the first paragraph of a real column.",
         "source": "S",
         "fetched_at": FETCHED,
     }
@@ -90,7 +90,17 @@ def test_record_is_frozen_and_strict() -> None:
 
 
 def test_body_paragraphs_are_normalized() -> None:
-    assert _article(body="One.\r\n\r\n\r\n\r\nTwo.\n").body == "One.\n\nTwo."
+    one, two = "The first paragraph of the column.", "The second paragraph."
+    assert _article(body=f"{one}\r\n\r\n\r\n\r\n{two}\n").body == f"{one}\n\n{two}"
+
+
+def test_a_menu_label_is_not_a_body() -> None:
+    with pytest.raises(ValidationError, match="is not an article"):
+        _article(body="Home")
+    page = "<html><head><title>Site</title></head><body><nav>Home</nav></body></html>"
+    with pytest.raises(ExtractionError) as caught:
+        extract(page, url="https://example.org/x", fetched_at=FETCHED)
+    assert caught.value.reason in (RejectReason.NOT_ARTICLE, RejectReason.EMPTY_BODY)
 
 
 def test_authors_deduplicated_in_order() -> None:

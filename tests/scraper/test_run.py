@@ -1,14 +1,10 @@
 """`scraper run` end to end against the demo web on 127.0.0.1: first run, incremental
-runs, changes, additions, overlapping runs, kills, and source failures."""
+runs, changes, additions, overlapping runs and source failures. (Kills: tests/faults.)"""
 
 from __future__ import annotations
 
 import json
 import os
-import random
-import signal
-import subprocess
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,7 +13,7 @@ import pytest
 from scraper.demo.server import DemoServer
 from scraper.lock import RunLock
 from scraper.state import StateDB
-from tests.conftest import SCRAPER, run_scraper
+from tests.conftest import run_scraper
 
 DEMO_TITLES = {
     "Why small towns need night buses",
@@ -213,35 +209,3 @@ def test_dry_run_lists_and_writes_nothing(server: DemoServer, workdir: Path) -> 
     assert "dry run: 2 article URLs, 2 new" in result.stdout
     assert "lakeside/opinion/repair-shops" in result.stdout
     assert not (workdir / "data").exists()
-
-
-KILL_RUNS = int(os.environ.get("SCRAPER_KILL_RUNS", "3"))
-
-
-def test_killed_runs_then_rerun_equal_an_uninterrupted_run(
-    server: DemoServer, workdir: Path
-) -> None:
-    """SIGKILL at random points; the next run completes the work exactly."""
-    server.delay = 0.05  # slow enough that a kill lands mid-run
-    write_config(workdir, server)
-    reference = workdir / "reference"
-    assert run_scraper("run", "--data-dir", str(reference), cwd=workdir).returncode == 0
-    expected = records(reference)
-    seed = int(os.environ.get("SCRAPER_KILL_SEED", str(time.time_ns() % 10_000)))
-    rng = random.Random(seed)
-    for attempt in range(KILL_RUNS):
-        data_dir = workdir / f"killed-{attempt}"
-        for _ in range(2):  # two kills in a row before the run that completes
-            process = subprocess.Popen(
-                [str(SCRAPER), "run", "--data-dir", str(data_dir)],
-                cwd=workdir,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-            )
-            time.sleep(rng.uniform(0.3, 3.0))
-            process.send_signal(signal.SIGKILL)
-            process.wait()
-        final = run_scraper("run", "--data-dir", str(data_dir), cwd=workdir)
-        assert final.returncode == 0, f"seed {seed}: {final.stderr}"
-        assert records(data_dir) == expected, f"seed {seed}, attempt {attempt}"
-        assert not list(data_dir.rglob("*.tmp")), f"seed {seed}: partial file left"

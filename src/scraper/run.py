@@ -99,6 +99,12 @@ def _is_transient(error: FetchError) -> bool:
 _RETRY_LATER = frozenset({429, 500, 502, 503, 504})
 
 
+def _full_article(cleaned: Cleaned | None) -> Article | None:
+    """The article of a fetch result, if it is a whole one (not itself a teaser)."""
+    result = cleaned[1] if cleaned is not None else None
+    return result if isinstance(result, Article) and not result.truncated else None
+
+
 def _comparable(record: dict[str, object]) -> dict[str, object]:
     """A record without the fields that change on every fetch."""
     return {key: value for key, value in record.items() if key != "fetched_at"}
@@ -307,34 +313,28 @@ class Run:
         first = await self._fetch_and_clean(fetcher, requests)
 
         # Teasers with a link to the original: fetch the original; the full article wins.
-        teasers: dict[str, tuple[str, Article]] = {}
-        for url, (_, result) in first.items():
-            if isinstance(result, Article) and result.truncated and result.source_url:
-                original = canonicalize_url(result.source_url)
-                teasers.setdefault(original, (url, result))
-        if not follow_originals:
-            teasers.clear()
-        originals = [u for u in teasers if u not in first]
+        teaser_of: dict[str, str] = {}  # original URL -> the first teaser URL that led to it
+        if follow_originals:
+            for url, (_, result) in first.items():
+                if isinstance(result, Article) and result.truncated and result.source_url:
+                    teaser_of.setdefault(canonicalize_url(result.source_url), url)
         second = await self._fetch_and_clean(
             fetcher,
             [
-                self._request(u, first[teasers[u][0]][0].request.source, teasers[u][0])
-                for u in originals
+                self._request(original, first[teaser][0].request.source, teaser)
+                for original, teaser in teaser_of.items()
+                if original not in first
             ],
         )
         done = {**first, **second}
         # An original that a teaser on this run led to is settled with its teaser.
-        merged = {
-            original
-            for original in teasers
-            if isinstance(done.get(original, (None, None))[1], Article)
-        }
+        merged = {original for original in teaser_of if _full_article(done.get(original))}
         for url, (outcome, result) in first.items():
             if url in merged:
                 self.summary.duplicates += 1
                 self.reporter.advance()
                 continue
-            self._settle(url, outcome, result, teasers, done)
+            self._settle(url, outcome, result, done)
         self.summary.seconds = self.monotonic() - started
         return self.summary
 
@@ -343,7 +343,6 @@ class Run:
         url: str,
         outcome: FetchOutcome,
         result: Article | Reject | None,
-        teasers: dict[str, tuple[str, Article]],
         done: dict[str, Cleaned],
     ) -> None:
         """Decide and save what one discovered URL becomes."""
@@ -365,12 +364,9 @@ class Run:
         if article.truncated and article.source_url:
             original_url = canonicalize_url(article.source_url)
             original = done.get(original_url)
-            if (
-                original is not None
-                and isinstance(original[1], Article)
-                and not original[1].truncated
-            ):
-                full = original[1].model_copy(update={"aggregator": article.aggregator})
+            full_text = _full_article(original)
+            if original is not None and full_text is not None:
+                full = full_text.model_copy(update={"aggregator": article.aggregator})
                 kind = self._save(full, replaces=self._previous_paths(url, original_url))
                 self._record(url, outcome, full)
                 self._record(original_url, original[0], full)

@@ -9,11 +9,12 @@ wants; the server counts the bytes it managed to send.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import socket
 import struct
 from collections import Counter
 from collections.abc import Awaitable, Callable
+
+from tests.scraper.loopback import AsyncTCPServer
 
 Route = Callable[[asyncio.StreamWriter], Awaitable[None]]
 
@@ -47,33 +48,19 @@ def reset(writer: asyncio.StreamWriter) -> None:
     writer.transport.abort()
 
 
-class RawServer:
+class RawServer(AsyncTCPServer):
     """``async with RawServer(routes) as server:``; unknown paths get a 404."""
 
     def __init__(self, routes: dict[str, Route], host: str = "127.0.0.1") -> None:
+        super().__init__(host)
         self.routes = routes
-        self.host = host
-        self.port = 0
         self.hits: Counter[str] = Counter()
         self.sent = 0  # body and head bytes written by routes, for "it stopped early" checks
-        self._server: asyncio.Server | None = None
         self._tasks: set[asyncio.Task[None]] = set()
 
-    def url(self, path: str) -> str:
-        return f"http://{self.host}:{self.port}{path}"
-
-    async def __aenter__(self) -> RawServer:
-        self._server = await asyncio.start_server(self._serve, self.host, 0)
-        self.port = self._server.sockets[0].getsockname()[1]
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        assert self._server is not None
-        self._server.close()
+    def _drop_connections(self) -> None:
         for task in list(self._tasks):
             task.cancel()
-        with contextlib.suppress(Exception):
-            await asyncio.wait_for(self._server.wait_closed(), 1)
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         task = asyncio.current_task()

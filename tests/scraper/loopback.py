@@ -13,6 +13,7 @@ import time
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import Self
 
 
 @dataclass
@@ -45,24 +46,18 @@ Handler = Callable[[Seen], Reply | Awaitable[Reply]]
 _PHRASES = {200: "OK", 301: "Moved", 302: "Found", 304: "Not Modified", 404: "Not Found"}
 
 
-class LoopbackServer:
-    """``async with LoopbackServer(routes) as server:``; unknown paths answer 404."""
+class AsyncTCPServer:
+    """Start, stop and addresses of an asyncio test server on 127.0.0.x; subclasses serve."""
 
-    def __init__(self, routes: dict[str, Handler], host: str = "127.0.0.1") -> None:
-        self.routes = routes
+    def __init__(self, host: str) -> None:
         self.host = host
         self.port = 0
-        self.seen: list[Seen] = []
-        self.hits: Counter[str] = Counter()
-        self.in_flight = 0
-        self.max_in_flight = 0
         self._server: asyncio.Server | None = None
-        self._writers: set[asyncio.StreamWriter] = set()
 
     def url(self, path: str) -> str:
         return f"http://{self.host}:{self.port}{path}"
 
-    async def __aenter__(self) -> LoopbackServer:
+    async def __aenter__(self) -> Self:
         self._server = await asyncio.start_server(self._serve, self.host, 0)
         self.port = self._server.sockets[0].getsockname()[1]
         return self
@@ -70,10 +65,32 @@ class LoopbackServer:
     async def __aexit__(self, *exc: object) -> None:
         assert self._server is not None
         self._server.close()
-        for writer in list(self._writers):
-            writer.close()
+        self._drop_connections()
         with contextlib.suppress(Exception):
             await asyncio.wait_for(self._server.wait_closed(), 1)
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        raise NotImplementedError
+
+    def _drop_connections(self) -> None:
+        """End the connections still open when the server stops."""
+
+
+class LoopbackServer(AsyncTCPServer):
+    """``async with LoopbackServer(routes) as server:``; unknown paths answer 404."""
+
+    def __init__(self, routes: dict[str, Handler], host: str = "127.0.0.1") -> None:
+        super().__init__(host)
+        self.routes = routes
+        self.seen: list[Seen] = []
+        self.hits: Counter[str] = Counter()
+        self.in_flight = 0
+        self.max_in_flight = 0
+        self._writers: set[asyncio.StreamWriter] = set()
+
+    def _drop_connections(self) -> None:
+        for writer in list(self._writers):
+            writer.close()
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self._writers.add(writer)

@@ -423,7 +423,11 @@ async def fetch_page(
         raise ForbiddenAddress(url, str(exc)) from None
     except PeerRefused as exc:
         raise ForbiddenAddress(url, str(exc)) from None
-    except (httpx.TransportError, httpx.InvalidURL) as exc:
+    except httpx.InvalidURL as exc:
+        # Also raised inside send() for a redirect to a URL httpx cannot build (data:,
+        # a malformed Location): asking again would fail the same way.
+        raise ForbiddenAddress(url, f"cannot request that URL ({exc})") from None
+    except httpx.TransportError as exc:
         raise NetworkError(url, _describe(exc)) from None
 
 

@@ -11,7 +11,13 @@ from typing import Any
 import httpx
 import pytest
 
-from scraper.errors import FetchError, FetchTimeout, HTTPStatusError, NetworkError
+from scraper.errors import (
+    FetchError,
+    FetchTimeout,
+    ForbiddenAddress,
+    HTTPStatusError,
+    NetworkError,
+)
 from scraper.fetcher import Fetcher, FetchRequest
 from scraper.http import fetch_page, make_client
 from scraper.settings import Politeness, RetryPolicy, Settings, Timeouts
@@ -253,3 +259,23 @@ def test_httpx_stays_inside_the_fetch_error_hierarchy() -> None:
             asyncio.run(main())
         except httpx.HTTPError as exc:  # pragma: no cover - the failure this guards against
             pytest.fail(f"httpx error leaked: {exc!r}")
+
+
+def test_redirect_to_a_url_httpx_cannot_build_is_refused_once() -> None:
+    """A `Location: data:…` is not a network fault: refused, not retried."""
+    fake = FakeTime()
+    settings = Settings(
+        politeness=Politeness(delay=0, obey_robots=False),
+        retry=RetryPolicy(attempts=3, backoff_base=0.01),
+        allow_private_addresses=True,
+    )
+
+    async def main() -> Any:
+        routes: dict[str, Route] = {"/go": reply(302, b"", [("Location", "data:,hello")])}
+        async with RawServer(routes) as server, fake_fetcher(settings, fake) as fetcher:
+            return await fetcher.fetch(FetchRequest(server.url("/go"))), server
+
+    outcome, server = asyncio.run(main())
+    assert isinstance(outcome.error, ForbiddenAddress)
+    assert outcome.attempts == 1
+    assert server.hits["/go"] == 1

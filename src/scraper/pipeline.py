@@ -18,11 +18,14 @@ def clean_page(page: FetchedPage) -> Article | Reject:
             page.body, url=page.final_url, fetched_at=page.fetched_at, headers=dict(page.headers)
         )
     except (FetchError, ExtractionError) as exc:
+        # Keyed by the URL asked for (as the state and a fetch failure are), and with a
+        # status only when the status is the reason: `run`, `fetch-many` and `reclean`
+        # all write this same record for the same page.
         return Reject(
-            url=page.final_url,
+            url=page.url,
             reason=exc.reason,
             detail=exc.detail,
-            status=page.status,
+            status=exc.status if isinstance(exc, FetchError) else None,
             fetched_at=page.fetched_at,
         )
 

@@ -19,9 +19,8 @@ from typing import Any, BinaryIO, Literal
 from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
 
-from cleaner import ExtractionError, Reject, extract
-from scraper.errors import FetchError
-from scraper.http import check_article_response
+from cleaner import Article
+from scraper.pipeline import clean_page
 from scraper.rawstore import page_from_record
 from scraper.storage import clean_path, reject_path, to_json
 
@@ -186,25 +185,12 @@ def _clean_one(handle: Any, offset: int) -> Outcome:
     except (*_READ_ERRORS, StopIteration) as exc:
         detail = _short(f"{type(exc).__name__}: {exc}")
         return Outcome(offset, "error", "", f"cannot read record at byte {offset}: {detail}")
-    reject: Reject
     try:
-        check_article_response(page)
-        article = extract(
-            page.body, url=page.final_url, fetched_at=page.fetched_at, headers=dict(page.headers)
-        )
-        relative = clean_path(Path(), article).as_posix()
-        return Outcome(offset, "article", relative, to_json(article))
-    except (FetchError, ExtractionError) as exc:
-        # The same record `fetch-many` saves for this page, so a reclean right after it
-        # finds the rejects unchanged.
-        reject = Reject(
-            url=page.url,
-            reason=exc.reason,
-            detail=exc.detail,
-            status=exc.status if isinstance(exc, FetchError) else None,
-            fetched_at=page.fetched_at,
-        )
+        result = clean_page(page)
     except Exception as exc:  # a cleaner bug must not stop the other pages; it is reported
         return Outcome(offset, "error", "", f"{page.url}: {type(exc).__name__}: {exc}")
-    relative = reject_path(Path(), reject).as_posix()
-    return Outcome(offset, "reject", relative, to_json(reject), reject.reason.value)
+    if isinstance(result, Article):
+        relative = clean_path(Path(), result).as_posix()
+        return Outcome(offset, "article", relative, to_json(result))
+    relative = reject_path(Path(), result).as_posix()
+    return Outcome(offset, "reject", relative, to_json(result), result.reason.value)

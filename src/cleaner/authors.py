@@ -5,9 +5,15 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from selectolax.lexbor import LexborHTMLParser as HTMLParser
+from selectolax.lexbor import LexborNode as Node
+
 from cleaner.noise import noise_data, normalize_text
 
 _ALNUM = re.compile(r"[\W_]+")
+_MAX_BYLINE_NODES = 8  # more matches than this are a list of teasers, not a byline
+_MAX_BYLINE_NAMES = 4  # more names from one selector: a staff list, not this article's byline
+_LABEL_TAGS = "strong, b, dt, th"
 
 
 def _key(text: str) -> str:
@@ -55,3 +61,49 @@ def clean_authors(
             if is_plausible_name(name, sites, scraped=scraped) and name not in names:
                 names.append(name)
     return names
+
+
+def _innermost(nodes: list[Node]) -> list[Node]:
+    """The nodes that contain none of the others (a byline's name, not its wrapper)."""
+    ids = {node.mem_id for node in nodes}
+    outer: set[int] = set()
+    for node in nodes:
+        parent = node.parent
+        while parent is not None:
+            if parent.mem_id in ids:
+                outer.add(parent.mem_id)
+            parent = parent.parent
+    return [node for node in nodes if node.mem_id not in outer]
+
+
+def _labelled_value(label: Node) -> str:
+    """The text a label introduces: the next cell of a table or list, else the rest of its line."""
+    if label.tag in {"dt", "th"}:
+        cell = label.next
+        while cell is not None and cell.tag not in {"dd", "td"}:
+            cell = cell.next
+        return cell.text(separator=" ") if cell is not None else ""
+    parent = label.parent
+    if parent is None:
+        return ""
+    line = normalize_text(parent.text(separator=" "))
+    head = normalize_text(label.text(separator=" "))
+    return line[len(head) :] if line.startswith(head) else ""
+
+
+def byline_authors(tree: HTMLParser, site_names: list[str]) -> list[str]:
+    """Author names shown on the page: byline selectors in order, then labelled fields."""
+    data = noise_data()
+    for selector in data.author_selectors:
+        nodes = _innermost(tree.css(selector))[:_MAX_BYLINE_NODES]
+        texts = (node.text(separator=" ") for node in nodes)
+        names = clean_authors(texts, site_names, scraped=True)
+        if 0 < len(names) <= _MAX_BYLINE_NAMES:
+            return names
+    # "<strong>Author</strong> Jane Roe" in a fact list: the label names the field.
+    for label in tree.css(_LABEL_TAGS):
+        if normalize_text(label.text()).rstrip(": ").casefold() in data.author_labels:
+            names = clean_authors([_labelled_value(label)], site_names, scraped=True)
+            if 0 < len(names) <= _MAX_BYLINE_NAMES:
+                return names
+    return []

@@ -15,7 +15,7 @@ from pydantic import ValidationError
 from selectolax.lexbor import LexborHTMLParser as HTMLParser
 from selectolax.lexbor import LexborNode as Node
 
-from cleaner.authors import clean_authors
+from cleaner.authors import byline_authors, clean_authors
 from cleaner.body import extract_body
 from cleaner.dates import normalize_date, pick_date
 from cleaner.decode import decode_html
@@ -23,7 +23,7 @@ from cleaner.errors import ExtractionError, rejection
 from cleaner.limits import check_size, check_structure
 from cleaner.metadata import PageMetadata, read_metadata
 from cleaner.models import Article, RejectReason
-from cleaner.noise import is_noise_line, noise_data, normalize_text, strip_truncation
+from cleaner.noise import is_noise_line, normalize_text, strip_truncation
 from cleaner.rules import SiteRules, find_rules
 from cleaner.titles import choose_title
 from cleaner.urls import is_http_url
@@ -31,8 +31,6 @@ from cleaner.urls import is_http_url
 _BLOCK_TAGS = "p, h2, h3, h4, h5, h6, li, blockquote, pre"
 _CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _MAX_FALLBACK_TAGS = 15_000
-_MAX_BYLINE_NODES = 8  # more matches than this are a list of teasers, not a byline
-_MAX_BYLINE_NAMES = 4  # more names from one selector: a staff list, not this article's byline
 _MIN_SCORED_BODY = 500  # a shorter scored body is more often a wrong container than a brief
 _MIN_PROSE_SHARE = 0.4  # below it, much prose lies outside the chosen container
 
@@ -221,30 +219,6 @@ def _rule_fields(tree: HTMLParser, rule: SiteRules, url: str) -> dict[str, objec
     return fields
 
 
-def _innermost(nodes: list[Node]) -> list[Node]:
-    """The nodes that contain none of the others (a byline's name, not its wrapper)."""
-    ids = {node.mem_id for node in nodes}
-    outer: set[int] = set()
-    for node in nodes:
-        parent = node.parent
-        while parent is not None:
-            if parent.mem_id in ids:
-                outer.add(parent.mem_id)
-            parent = parent.parent
-    return [node for node in nodes if node.mem_id not in outer]
-
-
-def _byline_authors(tree: HTMLParser, site_names: list[str]) -> list[str]:
-    """Author names shown on the page; the first byline selector giving a plausible name wins."""
-    for selector in noise_data().author_selectors:
-        nodes = _innermost(tree.css(selector))[:_MAX_BYLINE_NODES]
-        texts = (node.text(separator=" ") for node in nodes)
-        names = clean_authors(texts, site_names, scraped=True)
-        if 0 < len(names) <= _MAX_BYLINE_NAMES:
-            return names
-    return []
-
-
 def _fill_from_metadata(
     fields: dict[str, object],
     meta: PageMetadata,
@@ -284,7 +258,7 @@ def _fill_from_metadata(
         if authors:
             authors = clean_authors([*authors, *meta.organisation_authors], site_names)
         authors = authors or clean_authors(meta.meta_authors, site_names)
-        authors = authors or _byline_authors(tree, site_names)
+        authors = authors or byline_authors(tree, site_names)
         # Last, what the page names as author even when it is the publisher itself.
         authors = authors or clean_authors(
             [*meta.authors, *meta.organisation_authors, *meta.meta_authors]

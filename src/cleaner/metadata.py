@@ -195,7 +195,8 @@ def read_metadata(tree: HTMLParser) -> PageMetadata:
     for node in nodes:
         if _types(node) & {"WebSite", "Organization", "NewsMediaOrganization"}:
             name = _string(node.get("name"))
-            if name:
+            # An agency credited as author ("SDA", "dpa") is an Organization too, not the site.
+            if name and (name not in meta.organisation_authors or name == meta.publisher):
                 meta.site_names.append(name)
     meta.og_title = _meta(tree, "og:title", "twitter:title")
     meta.title = meta.og_title or meta.ld_title

@@ -26,6 +26,7 @@ class NoiseData:
     author_separators: re.Pattern[str]
     author_junk: re.Pattern[str]
     author_selectors: tuple[str, ...]
+    author_labels: frozenset[str]
     author_max_words: int
     author_max_chars: int
     boilerplate: tuple[str, ...]
@@ -45,6 +46,7 @@ def noise_data() -> NoiseData:
         author_separators=re.compile("|".join(map(re.escape, separators)), re.IGNORECASE),
         author_junk=re.compile("|".join(authors["junk_patterns"]), re.IGNORECASE),
         author_selectors=tuple(authors["selectors"]),
+        author_labels=frozenset(label.casefold() for label in authors["labels"]),
         author_max_words=int(authors["max_words"]),
         author_max_chars=int(authors["max_chars"]),
         boilerplate=tuple(dom["boilerplate"]),

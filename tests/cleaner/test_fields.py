@@ -10,6 +10,7 @@ from selectolax.lexbor import LexborHTMLParser as HTMLParser
 from cleaner.authors import clean_authors
 from cleaner.body import extract_body
 from cleaner.dates import normalize_date, pick_date
+from cleaner.extract import extract
 from cleaner.titles import choose_title, strip_site_name
 
 
@@ -110,3 +111,42 @@ def test_lead_in_the_article_header_goes_first() -> None:
     blocks = scored.text.split("\n\n")
     assert blocks[0] == "The lead sentence that sums up the whole argument."
     assert [block[:4] for block in blocks[1:]] == ["One.", "Two."]
+
+
+_PROSE = "<p>" + "The council met on Tuesday to hear residents on the bridge repairs. " * 6 + "</p>"
+
+
+def _page(head: str, byline: str) -> str:
+    return (
+        f"<html><head><title>Bridge repairs | Valley Courier</title>{head}</head><body>"
+        f"<article><h1>Bridge repairs</h1>{byline}{_PROSE}{_PROSE}</article></body></html>"
+    )
+
+
+def test_an_agency_credited_as_author_is_not_mistaken_for_the_site() -> None:
+    ld = (
+        '<script type="application/ld+json">{"@type": "NewsArticle", "headline": "Bridge",'
+        ' "author": [{"@type": "Person", "name": "Mara Quell"},'
+        ' {"@type": "Organization", "name": "VNA"}],'
+        ' "publisher": {"@type": "Organization", "name": "Valley Courier"}}</script>'
+    )
+    article = extract(_page(ld, ""), url="https://courier.example/bridge")
+    assert article.authors == ["Mara Quell", "VNA"]
+
+
+@pytest.mark.parametrize(
+    "byline",
+    [
+        '<ul class="facts"><li><strong>Autorin/Autor</strong> Mara Quell </li></ul>',
+        "<dl><dt>Author:</dt><dd>Mara Quell</dd></dl>",
+        '<ul><li class="authors__item"><span>von</span> <span>Mara Quell</span></li></ul>',
+    ],
+)
+def test_bylines_in_fact_lists_and_author_list_items(byline: str) -> None:
+    article = extract(_page("", byline), url="https://courier.example/bridge")
+    assert article.authors == ["Mara Quell"]
+
+
+def test_a_label_without_a_name_gives_no_author() -> None:
+    byline = "<ul><li><strong>Author</strong> 12.03.2025</li></ul>"
+    assert extract(_page("", byline), url="https://courier.example/bridge").authors == []

@@ -19,6 +19,7 @@ from cleaner.authors import byline_authors, clean_authors
 from cleaner.body import extract_body
 from cleaner.dates import normalize_date, pick_date
 from cleaner.decode import decode_html
+from cleaner.embedded import embedded_article_html
 from cleaner.errors import ExtractionError, rejection
 from cleaner.limits import check_size, check_structure
 from cleaner.metadata import PageMetadata, read_metadata
@@ -101,11 +102,14 @@ def _choose_body(meta: PageMetadata, tree: HTMLParser, html: str, url: str, titl
     # trafilatura's cost grows fast with page size; past the largest real pages measured
     # (fundus-dev: ~8,100 tags) the scorer's answer stands.
     fallback = _generic_body(html, url) if html.count("<") <= _MAX_FALLBACK_TAGS else None
-    if fallback:
-        return fallback
-    if scored is not None:
-        return scored.text
-    return meta.body or ""
+    found = fallback or (scored.text if scored is not None else "")
+    if len(found) < _MIN_SCORED_BODY:
+        # Next.js and similar pages may carry the article only in their hydration data.
+        embedded = embedded_article_html(html)
+        from_scripts = extract_body(HTMLParser(embedded), title) if embedded else None
+        if from_scripts is not None and len(from_scripts.text) > len(found):
+            return from_scripts.text
+    return found or meta.body or ""
 
 
 def _rule_source(tree: HTMLParser, rule: SiteRules) -> str | None:
@@ -235,7 +239,10 @@ def _fill_from_metadata(
     if "title" not in filled:
         title_tag = _first_text(tree, ["title"])
         filled["title"] = (
-            choose_title([meta.og_title, meta.ld_title, h1, title_tag], site_names, host) or ""
+            choose_title(
+                [meta.og_title, meta.ld_title, h1, title_tag], site_names, host, meta.sections
+            )
+            or ""
         )
     if filled.get("date") is None:
         candidates = _date_candidates(tree, meta)

@@ -60,6 +60,7 @@ class PageMetadata:
     meta_authors: list[str] = field(default_factory=list)
     publisher: str | None = None
     site_names: list[str] = field(default_factory=list)
+    sections: list[str] = field(default_factory=list)
     language: str | None = None
     body: str | None = None
     canonical_url: str | None = None
@@ -188,6 +189,10 @@ def read_metadata(tree: HTMLParser) -> PageMetadata:
         names = publisher[0] + publisher[1]
         meta.publisher = meta.publisher or (names[0] if names else None)
         meta.language = meta.language or _string(article.get("inLanguage"))
+        section = article.get("articleSection")
+        for name in section if isinstance(section, list) else [section]:
+            if isinstance(name, str) and name.strip():
+                meta.sections.append(name.strip())
         meta.body = meta.body or _string_keep_lines(article.get("articleBody"))
         free = article.get("isAccessibleForFree")
         if meta.is_free is None and free is not None:
@@ -201,6 +206,7 @@ def read_metadata(tree: HTMLParser) -> PageMetadata:
     meta.og_title = _meta(tree, "og:title", "twitter:title")
     meta.title = meta.og_title or meta.ld_title
     meta.date_raw = meta.date_raw or _meta(tree, *_DATE_KEYS)
+    meta.sections.extend(_meta_all(tree, "article:section"))
     for key in _AUTHOR_KEYS:
         meta.meta_authors.extend(a for a in _meta_all(tree, key) if "://" not in a)
     site_name = _meta(tree, "og:site_name", "application-name")

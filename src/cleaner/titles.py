@@ -8,8 +8,10 @@ from collections.abc import Iterable
 from cleaner.dates import normalize_date
 from cleaner.noise import normalize_text
 
-# Spaced separators ("Title | Site", "Title * Site"), and bars that need no spaces.
-_SEPARATORS = re.compile(r"\s+[|\-–—:·»/*]\s+|\s*[|»：｜]\s*")
+# Spaced separators ("Title | Site", "Title * Site"), and bars that need no spaces; Korean
+# titles use the letter ㅣ (U+3163, never part of a composed syllable) as a bar.
+_SEPARATORS = re.compile(r"\s+[|\-–—:·»/*]\s+|\s*[|»：｜ㅣ]\s*")
+_TRAILING_SEPARATOR = re.compile(r"\s*[|\-–—:·»/*：｜ㅣ]\s*$")
 _ALNUM = re.compile(r"[\W_]+")
 _NUMERIC_DATE = re.compile(r"^\d{1,4}[./-]\d{1,2}[./-]\d{1,4}$")
 
@@ -58,19 +60,45 @@ def strip_site_name(title: str, site_names: Iterable[str], host: str = "") -> st
     return title
 
 
+def strip_section(title: str, sections: Iterable[str]) -> str:
+    """Drop a trailing "- Section" naming the article's section, spaced or not ("Title-News")."""
+    for section in sections:
+        if len(title) > len(section) and title.endswith(section):
+            separator = _TRAILING_SEPARATOR.search(title[: -len(section)])
+            if separator is not None and separator.start() > 0:
+                return title[: separator.start()].rstrip()
+    return title
+
+
 def choose_title(
-    candidates: Iterable[str | None], site_names: Iterable[str], host: str = ""
+    candidates: Iterable[str | None],
+    site_names: Iterable[str],
+    host: str = "",
+    sections: Iterable[str] = (),
 ) -> str | None:
     """The first candidate that is not empty and not just the site's name, suffix stripped."""
     names = [name for name in site_names if name]
+    section_names = [section for section in sections if section]
     site_keys = {_key(name) for name in names}
-    for candidate in candidates:
-        if not candidate:
-            continue
-        text = normalize_text(candidate)
+    texts = [normalize_text(candidate) for candidate in candidates if candidate]
+    for text in texts:
         if not text or _key(text) in site_keys:
             continue
-        stripped = strip_site_name(text, names, host)
+        stripped = strip_section(strip_site_name(text, names, host), section_names)
         if stripped and normalize_date(stripped) is None:
-            return stripped
+            return _confirmed_prefix(stripped, texts)
     return None
+
+
+def _confirmed_prefix(title: str, witnesses: list[str]) -> str:
+    """The title cut before a trailing " - Segment" when another witness ends there too.
+
+    "Headline - National" in og:title with "Headline" as h1 or JSON-LD headline: the
+    segment only one witness has is a section or kicker, not part of the headline.
+    """
+    keys = {_key(witness) for witness in witnesses}
+    for separator in _SEPARATORS.finditer(title):
+        head = title[: separator.start()].strip()
+        if head and _key(head) in keys:
+            return head
+    return title

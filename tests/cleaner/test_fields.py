@@ -150,3 +150,36 @@ def test_bylines_in_fact_lists_and_author_list_items(byline: str) -> None:
 def test_a_label_without_a_name_gives_no_author() -> None:
     byline = "<ul><li><strong>Author</strong> 12.03.2025</li></ul>"
     assert extract(_page("", byline), url="https://courier.example/bridge").authors == []
+
+
+@pytest.mark.parametrize(
+    ("candidates", "sections", "expected"),
+    [
+        # A section glued to the headline, then the site after a Korean bar letter.
+        (["항구 북쪽 부두 일 년간 폐쇄-사회ㅣ항구일보"], ["사회"], "항구 북쪽 부두 일 년간 폐쇄"),
+        (
+            ["Pier to close for a year - Local News | Harbour Times"],
+            ["Local News"],
+            "Pier to close for a year",
+        ),
+        # A section word inside the headline stays.
+        (
+            ["Local News is changing: our promise to readers"],
+            ["Local News"],
+            "Local News is changing: our promise to readers",
+        ),
+        # A trailing segment only one witness has, when another witness ends before it.
+        (
+            ["Pier to close for a year - Coast", "Pier to close for a year"],
+            [],
+            "Pier to close for a year",
+        ),
+        (
+            ["Pier to close for a year - Coast", "Another headline"],
+            [],
+            "Pier to close for a year - Coast",
+        ),
+    ],
+)
+def test_title_section_suffixes(candidates: list[str], sections: list[str], expected: str) -> None:
+    assert choose_title(candidates, ["Harbour Times", "항구일보"], "", sections) == expected

@@ -223,11 +223,56 @@ def table(scores: dict[str, Score]) -> str:
     return "\n".join(lines)
 
 
+def title_witnesses(pages: list[Page]) -> str:
+    """How often each title witness holds the expected title, alone and in each fixed order.
+
+    Shows the ceiling of any one generic order: the corpus's titles follow each
+    publisher's choice (og:title for some, the JSON-LD headline for others).
+    """
+    from itertools import permutations
+    from urllib.parse import urlsplit
+
+    from selectolax.lexbor import LexborHTMLParser
+
+    from cleaner.metadata import read_metadata
+    from cleaner.noise import normalize_text
+    from cleaner.titles import choose_title
+
+    hits: Counter[tuple[str, ...]] = Counter()
+    for page in pages:
+        tree = LexborHTMLParser(page.html)
+        meta = read_metadata(tree)
+        h1, title = tree.css_first("h1"), tree.css_first("title")
+        witnesses = {
+            "og:title": meta.og_title,
+            "ld:headline": meta.ld_title,
+            "h1": normalize_text(h1.text(separator=" ")) if h1 else None,
+            "<title>": normalize_text(title.text()) if title else None,
+        }
+        host = urlsplit(page.url).hostname or ""
+        right = set()
+        for order in [*permutations(witnesses), *((name,) for name in witnesses)]:
+            chosen = choose_title(
+                [witnesses[n] for n in order], meta.site_names, host, meta.sections
+            )
+            if chosen and _norm(chosen) == _norm(page.title):
+                hits[order] += 1
+                right.add(order)
+        hits[("any witness",)] += any(len(order) == 1 for order in right)
+    ranked = sorted(hits.items(), key=lambda item: -item[1])
+    return "\n".join(f"{n / len(pages):.3f}  {' > '.join(order)}" for order, n in ranked)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
     parser.add_argument("--only", choices=sorted(EXTRACTORS), action="append")
     parser.add_argument("--worst", type=int, default=0, help="list the N worst body-F1 pages")
+    parser.add_argument(
+        "--title-witnesses",
+        action="store_true",
+        help="title exact-match of each fixed witness order, and of 'any witness right'",
+    )
     args = parser.parse_args(argv)
     if not (args.corpus / "expected.jsonl").is_file():
         print(f"skipped: corpus not found at {args.corpus}")
@@ -236,6 +281,9 @@ def main(argv: list[str] | None = None) -> int:
     pages = load_corpus(args.corpus)
     if not pages:
         print(f"skipped: corpus at {args.corpus} is empty")
+        return 0
+    if args.title_witnesses:
+        print(title_witnesses(pages))
         return 0
     scores = {}
     for name in args.only or list(EXTRACTORS):

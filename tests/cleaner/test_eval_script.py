@@ -123,3 +123,20 @@ def test_token_scores() -> None:
     )
     assert module.prf(Counter(), Counter()) == (1.0, 1.0, 1.0)
     assert module.prf(Counter(), Counter(["a"])) == (0.0, 0.0, 0.0)
+
+
+def test_title_witnesses_ranks_fixed_orders(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    module = _load()
+    corpus = _write_corpus(tmp_path)
+
+    assert module.main(["--corpus", str(corpus), "--title-witnesses"]) == 0
+
+    shares = dict(line.split("  ", 1)[::-1] for line in capsys.readouterr().out.splitlines())
+    # The h1 and the JSON-LD headline carry the title; <title> does once "| Site" is cut.
+    assert shares["any witness"] == "1.000"
+    assert shares["ld:headline"] == "1.000"
+    assert shares["<title>"] == "1.000"
+    assert shares["ld:headline > og:title > h1 > <title>"] == "1.000"
+    assert "og:title" not in shares  # the pages have none

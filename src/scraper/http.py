@@ -33,6 +33,7 @@ from scraper.errors import (
     TooManyRedirects,
 )
 from scraper.settings import Settings
+from scraper.streams import AsyncioBackend
 
 Clock = Callable[[], datetime]
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
@@ -90,7 +91,7 @@ class _GuardedBackend(httpcore.AsyncNetworkBackend):
 
     def __init__(self, policy: AddressPolicy) -> None:
         self.policy = policy
-        self._inner = httpcore.AnyIOBackend()
+        self._inner = AsyncioBackend()
 
     async def connect_tcp(
         self,

@@ -7,7 +7,8 @@ Each client runs in its own process, so its CPU seconds and peak RSS are its own
 server's CPU is read from /proc to show it is not the bottleneck.
 
 Scenarios:
-  speed   our Fetcher (robots.txt on, no raw store), our Fetcher writing WARC,
+  speed   our Fetcher (robots.txt on, no raw store), our Fetcher writing WARC through
+          the writer process (as `scraper run` does) and in-process (`WarcStore`),
           a bare httpx.AsyncClient loop with the same per-host semaphores, and a
           raw asyncio-streams HTTP/1.1 loop: the floor of the event loop and sockets
   faults  10 % of pages answer 503 + Retry-After: 1 once, 2 % hang once, 1 % redirect:
@@ -178,9 +179,12 @@ def _urls(port: int, count: int) -> list[str]:
     return [f"http://{HOSTS[i % len(HOSTS)]}:{port}/p/{i}" for i in range(count)]
 
 
-async def _run_ours(urls: list[str], faults: bool, raw_dir: str | None) -> dict[str, Any]:
+async def _run_ours(
+    urls: list[str], faults: bool, raw_dir: str | None, inline: bool = False
+) -> dict[str, Any]:
     from scraper.fetcher import Fetcher, FetchRequest
     from scraper.rawstore import WarcStore
+    from scraper.rawwriter import WarcWriterProcess
     from scraper.settings import Politeness, RetryPolicy, Settings, Timeouts
 
     settings = Settings(
@@ -189,7 +193,9 @@ async def _run_ours(urls: list[str], faults: bool, raw_dir: str | None) -> dict[
         retry=RetryPolicy(attempts=4, backoff_base=0.5, backoff_max=4),
         allow_private_addresses=True,
     )
-    store = WarcStore(Path(raw_dir)) if raw_dir else None
+    store: WarcStore | WarcWriterProcess | None = None
+    if raw_dir:
+        store = WarcStore(Path(raw_dir)) if inline else WarcWriterProcess(Path(raw_dir))
     ok = failed = body_bytes = 0
     reasons: Counter[str] = Counter()
     attempts = 0
@@ -298,9 +304,11 @@ def _client(args: argparse.Namespace) -> None:
         elif args.kind == "raw":
             result = asyncio.run(_run_raw(urls))
         else:
-            result = asyncio.run(_run_ours(urls, args.faults, raw if args.kind == "warc" else None))
+            raw_dir = raw if args.kind.startswith("warc") else None
+            result = asyncio.run(_run_ours(urls, args.faults, raw_dir, args.kind == "warc-inline"))
         wall = time.perf_counter() - wall0
         cpu = time.process_time() - cpu0
+        children = os.times()  # the WARC writer process, waited for by then
         raw_bytes = sum(p.stat().st_size for p in Path(raw).glob("*.warc.gz"))
     if profiler is not None:
         profiler.stop()
@@ -310,7 +318,9 @@ def _client(args: argparse.Namespace) -> None:
         pages=len(urls),
         wall=wall,
         cpu=cpu,
+        writer_cpu=children.children_user + children.children_system,
         rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        writer_rss_mb=resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
         raw_mb=raw_bytes / 1e6,
     )
     print(json.dumps(result))
@@ -370,12 +380,18 @@ def _row(name: str, r: dict[str, Any]) -> str:
         f"{rate:>8.0f} {100 * rate / LIMIT:>6.1f}% {r['cpu']:>7.2f} "
         f"{1000 * r['cpu'] / max(r['ok'], 1):>7.2f} {r['rss_mb']:>7.1f} "
         f"{r['server_cpu'] / r['wall'] * 100:>6.0f}%"
+        + (
+            f" {r['writer_cpu']:>7.2f} {r['writer_rss_mb']:>7.1f}"
+            if r.get("writer_cpu")
+            else f" {'-':>7} {'-':>7}"
+        )
     )
 
 
 HEADER = (
     f"{'client':<22} {'urls':>6} {'ok':>6} {'failed':>6} {'wall s':>7} {'pages/s':>8} "
-    f"{'of lim':>7} {'cpu s':>7} {'ms/page':>7} {'RSS MB':>7} {'server':>7}"
+    f"{'of lim':>7} {'cpu s':>7} {'ms/page':>7} {'RSS MB':>7} {'server':>7} "
+    f"{'writer s':>7} {'w. RSS':>7}"
 )
 
 
@@ -386,7 +402,7 @@ def main() -> None:
     serve.add_argument("--port", type=int, required=True)
     serve.add_argument("--faults", action="store_true")
     client = sub.add_parser("client")
-    client.add_argument("kind", choices=["ours", "warc", "httpx", "raw"])
+    client.add_argument("kind", choices=["ours", "warc", "warc-inline", "httpx", "raw"])
     client.add_argument("--port", type=int, required=True)
     client.add_argument("--pages", type=int, default=2000)
     client.add_argument("--faults", action="store_true")
@@ -406,6 +422,7 @@ def main() -> None:
     print(f"load average before: {os.getloadavg()[0]:.2f} (2 cores shared)")
     print(f"limit: {len(HOSTS)} hosts x {PER_HOST} in flight / {DELAY * 1000:.0f} ms = {LIMIT:.0f}")
     print("server = server process CPU as a share of one core during the run")
+    print("cpu s, ms/page, RSS = the fetching process; writer = the WARC writer process")
     if args.scenario in ("all", "speed"):
         print("\n## speed: 2,000 pages, no faults\n" + HEADER)
         for _ in range(args.repeat):
@@ -413,6 +430,7 @@ def main() -> None:
                 ("httpx", "bare httpx loop"),
                 ("ours", "Fetcher"),
                 ("warc", "Fetcher + WARC store"),
+                ("warc-inline", "Fetcher + WARC inline"),
                 ("raw", "raw asyncio (floor)"),
             ):
                 print(_row(name, _measure(kind, args.pages, False)), flush=True)

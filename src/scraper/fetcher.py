@@ -33,7 +33,7 @@ from scraper.errors import (
 )
 from scraper.http import Clock, FetchedPage, address_policy, fetch_page, make_client, utc_now
 from scraper.politeness import HostRegistry, HostSlots, Monotonic, Sleep, host_key
-from scraper.rawstore import WarcStore
+from scraper.rawstore import RawSink
 from scraper.robots import RobotsCache, RobotsRules, rules_from
 from scraper.settings import Politeness, Settings
 
@@ -120,7 +120,7 @@ class Fetcher:
         self,
         settings: Settings,
         *,
-        raw_store: WarcStore | None = None,
+        raw_store: RawSink | None = None,
         clock: Clock = utc_now,
         sleep: Sleep = asyncio.sleep,
         rng: random.Random | None = None,

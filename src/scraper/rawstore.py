@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from http import HTTPStatus
 from pathlib import Path
 from types import TracebackType
-from typing import BinaryIO, Self
+from typing import BinaryIO, Protocol, Self
 from urllib.parse import urlsplit
 
 from warcio.archiveiterator import ArchiveIterator
@@ -32,6 +32,12 @@ DEFAULT_MAX_FILE_BYTES = 256 * 1024 * 1024  # keeps files easy to move and shard
 # zlib level 1 costs ~0.6 ms per 50 KB page against 2.6 ms at 6 and 9 ms at 9 (warcio's
 # own choice), for files ~30 % larger: at hundreds of pages/s the CPU is the scarce part.
 DEFAULT_COMPRESS_LEVEL = 1
+
+
+class RawSink(Protocol):
+    """Where the Fetcher appends every response: `WarcStore`, or `rawwriter.WarcWriterProcess`."""
+
+    def append(self, page: FetchedPage) -> None: ...
 
 
 class WarcStore:

@@ -27,7 +27,7 @@ from scraper.fetcher import Fetcher, FetchOutcome, FetchRequest
 from scraper.http import HTML_TYPES, Clock, address_policy
 from scraper.pipeline import content_hash, reject_for_error
 from scraper.progress import Reporter
-from scraper.rawstore import WarcStore
+from scraper.rawwriter import WarcWriterProcess
 from scraper.sharded import Cleaned, fetch_and_judge, fetch_on_cluster
 from scraper.sources import Source, SourcesConfig
 from scraper.state import StateDB
@@ -398,7 +398,8 @@ async def run_once(
     run = Run(config, sources, state, reporter, clock, executor)
     status = "failed"
     try:
-        with WarcStore(data_dir / "raw") as raw_store:
+        # Its own process: compressing WARC records would take half the fetching core.
+        with WarcWriterProcess(data_dir / "raw") as raw_store:
             async with Fetcher(config.settings, raw_store=raw_store, clock=clock) as fetcher:
                 summary = await run.execute(fetcher, links, follow_originals)
         status = "ok" if summary.ok else "partial"

@@ -4,6 +4,10 @@ Each writer owns its own file (process id and a sequence number in the name), so
 concurrent runs never interleave; files rotate by size. A record pair (request,
 response) is written in one go and flushed, so a crash leaves at most a truncated
 tail that readers skip.
+
+The WARC writer process (`scraper.rawwriter_child`) imports this module and should be
+ready at once: `scraper.errors` and `scraper.http`, which pull in the cleaner and httpx
+(~1 s), are imported here only where they are needed.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from datetime import UTC, datetime
 from http import HTTPStatus
 from pathlib import Path
 from types import TracebackType
-from typing import BinaryIO, Protocol, Self
+from typing import TYPE_CHECKING, BinaryIO, Protocol, Self
 from urllib.parse import urlsplit
 
 from warcio.archiveiterator import ArchiveIterator
@@ -25,8 +29,8 @@ from warcio.recordloader import ArcWarcRecord
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
-from scraper.errors import StorageError
-from scraper.http import FetchedPage
+if TYPE_CHECKING:
+    from scraper.http import FetchedPage
 
 DEFAULT_MAX_FILE_BYTES = 256 * 1024 * 1024  # keeps files easy to move and shard
 # zlib level 1 costs ~0.6 ms per 50 KB page against 2.6 ms at 6 and 9 ms at 9 (warcio's
@@ -79,7 +83,7 @@ class WarcStore:
             self._path = self.directory / name
             self._handle = self._path.open("ab")
         except OSError as exc:
-            raise StorageError(f"cannot open raw store {self.directory}: {exc.strerror}") from exc
+            raise _storage_error(f"cannot open raw store {self.directory}: {exc.strerror}") from exc
         return self._handle
 
     def append(self, page: FetchedPage) -> None:
@@ -126,12 +130,18 @@ class WarcStore:
             handle.write(b"".join(members))
             handle.flush()
         except OSError as exc:
-            raise StorageError(f"cannot write raw store {self._path}: {exc.strerror}") from exc
+            raise _storage_error(f"cannot write raw store {self._path}: {exc.strerror}") from exc
 
     def close(self) -> None:
         if self._handle is not None:
             self._handle.close()
             self._handle = None
+
+
+def _storage_error(message: str) -> Exception:
+    from scraper.errors import StorageError  # here, not at the top: see the module note
+
+    return StorageError(message)
 
 
 # The body is stored decoded, so the headers describing the transfer encoding would lie.
@@ -152,6 +162,8 @@ def _target(url: str) -> str:
 
 def iter_pages(path: Path) -> Iterator[FetchedPage]:
     """Pages stored in one WARC file (or every ``*.warc.gz`` under a directory), in order."""
+    from scraper.http import FetchedPage  # here, not at the top: see the module note
+
     files = sorted(path.rglob("*.warc.gz")) if path.is_dir() else [path]
     for file in files:
         with file.open("rb") as handle:
@@ -183,6 +195,8 @@ def iter_pages(path: Path) -> Iterator[FetchedPage]:
 
 def page_from_record(record: ArcWarcRecord) -> FetchedPage | None:
     """The page in a WARC response record, as `iter_pages` yields it; None for other records."""
+    from scraper.http import FetchedPage  # here, not at the top: see the module note
+
     if record.rec_type != "response" or record.http_headers is None:
         return None
     fetched = record.rec_headers.get_header("WARC-Date")

@@ -3,8 +3,8 @@
 Building and gzip-compressing the WARC records of a page costs ~1.1 ms of CPU, as much
 as fetching it; in a thread it would hold the GIL the event loop needs. Here the fetching
 process only pickles each page onto a pipe (without ever blocking the event loop while
-the pipe has room, see `append`) and a child process (``python -m scraper.rawwriter``)
-writes it with the ordinary `WarcStore`: same files, same rotation, same records.
+the pipe has room, see `append`) and a child process (`scraper.rawwriter_child`) writes
+it with the ordinary `WarcStore`: same files, same rotation, same records.
 
 What a crash leaves:
 - the fetching process killed: the child reads what reached the pipe, writes it, and
@@ -23,20 +23,18 @@ import asyncio
 import contextlib
 import fcntl
 import os
-import pickle
-import struct
 import subprocess
 import sys
 from collections import deque
 from pathlib import Path
 from types import TracebackType
-from typing import BinaryIO, Self, TextIO
+from typing import Self
 
 from scraper.errors import StorageError
 from scraper.http import FetchedPage
-from scraper.rawstore import DEFAULT_COMPRESS_LEVEL, DEFAULT_MAX_FILE_BYTES, WarcStore
+from scraper.rawstore import DEFAULT_COMPRESS_LEVEL, DEFAULT_MAX_FILE_BYTES
+from scraper.rawwriter_child import encode
 
-_FRAME = struct.Struct("!I")  # length of the pickled page that follows
 _PIPE_BYTES = 1024 * 1024  # Linux's default ceiling for an unprivileged pipe
 DEFAULT_MAX_QUEUED = 8 * 1024 * 1024  # past this, `append` waits for the writer
 
@@ -64,7 +62,7 @@ class WarcWriterProcess:
         self._queued = 0
         self._failure: StorageError | None = None
         self._loop: asyncio.AbstractEventLoop | None = None  # watching the pipe for room
-        command = [sys.executable, "-m", "scraper.rawwriter", str(directory)]
+        command = [sys.executable, "-m", "scraper.rawwriter_child", str(directory)]
         command += [str(max_file_bytes), str(compress_level)]
         # A session of its own: a Ctrl-C at the terminal reaches the fetching process
         # only, which then closes the pipe; the writer stops at end of file, not mid-record.
@@ -106,15 +104,14 @@ class WarcWriterProcess:
         if self._child is None:
             raise StorageError(f"raw store {self.directory} is closed")
         self._check()
-        frame = pickle.dumps(page, protocol=pickle.HIGHEST_PROTOCOL)
-        self._queue.append(memoryview(_FRAME.pack(len(frame)) + frame))
+        self._queue.append(memoryview(encode(page)))
         self._queued += len(self._queue[-1])
         self._send()
         if not self._queue:
             return
         if self._queued > self.max_queued:
-            self._send_all()
-        elif self._loop is None:
+            self._send_all(until=self.max_queued // 2)
+        if self._queue and self._loop is None:
             try:
                 loop = asyncio.get_running_loop()
             except RuntimeError:  # no event loop to finish the job later: do it now
@@ -132,20 +129,25 @@ class WarcWriterProcess:
 
     def _send(self) -> None:
         """Write what the pipe takes now, without waiting."""
-        while self._queue:
-            head = self._queue[0]
-            try:
-                sent = os.write(self._fd, head)
-            except BlockingIOError:
-                return
-            except BrokenPipeError:
-                self._failure = self._child_failure()
-                raise self._failure from None
-            self._queued -= sent
-            if sent == len(head):
-                self._queue.popleft()
-            else:
-                self._queue[0] = head[sent:]
+        try:
+            while self._queue:
+                self._send_one()
+        except BlockingIOError:
+            return
+
+    def _send_one(self) -> None:
+        """One write of the oldest frame (or of what is left of it)."""
+        head = self._queue[0]
+        try:
+            sent = os.write(self._fd, head)
+        except BrokenPipeError:
+            self._failure = self._child_failure()
+            raise self._failure from None
+        self._queued -= sent
+        if sent == len(head):
+            self._queue.popleft()
+        else:
+            self._queue[0] = head[sent:]
 
     def _on_room(self) -> None:
         """Event loop callback: the pipe has room again."""
@@ -159,14 +161,16 @@ class WarcWriterProcess:
         if loop is not None and not loop.is_closed():
             loop.remove_writer(self._fd)
 
-    def _send_all(self) -> None:
-        """Write everything queued, waiting for the writer to make room."""
-        self._unwatch()
+    def _send_all(self, until: int = 0) -> None:
+        """Write what is queued down to ``until`` bytes, waiting for the writer to make room."""
         os.set_blocking(self._fd, True)
         try:
-            self._send()
+            while self._queued > until:
+                self._send_one()
         finally:
             os.set_blocking(self._fd, False)
+        if not self._queue:
+            self._unwatch()
 
     def _child_failure(self) -> StorageError:
         """The writer's own words for why it stopped (it says them on stdout)."""
@@ -206,41 +210,3 @@ class WarcWriterProcess:
         if failure is not None:
             self._failure = failure
             raise failure
-
-
-def serve(source: BinaryIO, store: WarcStore, report: TextIO) -> int:
-    """The writer's loop: one page a frame from ``source`` into ``store`` until end of file.
-
-    Returns the exit status: 0 at end of file (a frame cut short is a sender that died
-    mid-page: dropped, never half-written), 1 after reporting a `StorageError`.
-    """
-    with store:
-        while True:
-            head = source.read(_FRAME.size)
-            if len(head) < _FRAME.size:
-                return 0
-            (size,) = _FRAME.unpack(head)
-            frame = source.read(size)
-            if len(frame) < size:
-                return 0
-            page = pickle.loads(frame)  # from our own parent, through a private pipe
-            try:
-                store.append(page)
-            except StorageError as exc:
-                report.write(f"{exc}\n")
-                report.flush()
-                return 1
-
-
-def main(argv: list[str]) -> int:
-    directory, max_file_bytes, compress_level = argv
-    store = WarcStore(Path(directory), int(max_file_bytes), int(compress_level))
-    try:
-        return serve(sys.stdin.buffer, store, sys.stdout)
-    except Exception as exc:  # a bug: say it where the fetcher will read it
-        sys.stdout.write(f"raw store writer for {directory} failed: {exc!r}\n")
-        return 2
-
-
-if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))

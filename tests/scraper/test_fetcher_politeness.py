@@ -242,3 +242,41 @@ def test_errors_after_retries_carry_their_reason() -> None:
 
     reasons = {type(o.error): o.error.reason.value for o in run(scenario()) if o.error}
     assert reasons == {HTTPStatusError: "http_error", NetworkError: "network_error"}
+
+
+def test_max_in_flight_caps_all_hosts_together_and_every_host_gets_its_turn() -> None:
+    """Three hosts, two slots each, a global cap of three: the cap holds across hosts, and
+    a host does not keep its place while another waits (workers hand their place over)."""
+    in_flight = peak = 0
+    order: list[str] = []
+
+    async def counted(seen: Seen) -> Reply:
+        nonlocal in_flight, peak
+        in_flight += 1
+        peak = max(peak, in_flight)
+        await asyncio.sleep(0.03)
+        in_flight -= 1
+        return Reply.html(PAGE)
+
+    routes = {f"/p{i}": counted for i in range(6)}
+
+    async def scenario() -> list[FetchOutcome]:
+        async with (
+            LoopbackServer(routes, host="127.0.0.1") as one,
+            LoopbackServer(routes, host="127.0.0.2") as two,
+            LoopbackServer(routes, host="127.0.0.3") as three,
+            Fetcher(settings(), max_in_flight=3) as fetcher,
+        ):
+            # All of host one's requests first, as a file of URLs sorted by site would be.
+            requests = [FetchRequest(s.url(p)) for s in (one, two, three) for p in routes]
+            outcomes = []
+            async for outcome in fetcher.fetch_all(requests):
+                outcomes.append(outcome)
+                order.append(outcome.request.url.split("/")[2].split(":")[0])
+            return outcomes
+
+    outcomes = run(scenario())
+    assert len(outcomes) == 18 and all(o.error is None for o in outcomes)
+    assert peak == 3
+    # Host three starts long before host one is done: its first page is not among the last.
+    assert order.index("127.0.0.3") < 9

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import ssl
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import h11
@@ -73,13 +73,13 @@ class HostConnections(httpx.AsyncBaseTransport):
     def __init__(
         self,
         backend: httpcore.AsyncNetworkBackend,
-        tls: ssl.SSLContext,
+        tls: Callable[[], ssl.SSLContext],
         keepalive_per_host: int,
         idle_expiry: float = 5.0,
     ) -> None:
         self._backend = backend
-        self._tls = tls
-        tls.set_alpn_protocols(["http/1.1"])
+        self._make_tls = tls
+        self._tls: ssl.SSLContext | None = None  # made at the first https connection
         self._keepalive = keepalive_per_host
         self._idle_expiry = idle_expiry
         self._idle: dict[Origin, list[_Connection]] = {}
@@ -143,10 +143,19 @@ class HostConnections(httpx.AsyncBaseTransport):
         try:
             stream = await self._backend.connect_tcp(host, origin[2], timeout=timeout)
             if origin[0] == b"https":
-                stream = await stream.start_tls(self._tls, server_hostname=host, timeout=timeout)
+                stream = await stream.start_tls(
+                    self._context(), server_hostname=host, timeout=timeout
+                )
         except _NETWORK_ERRORS as exc:
             raise _httpx_error(exc, request) from exc
         return _Connection(stream)
+
+    def _context(self) -> ssl.SSLContext:
+        """The one TLS context of all origins (each new one re-reads the CA bundle, ~50 ms)."""
+        if self._tls is None:
+            self._tls = self._make_tls()
+            self._tls.set_alpn_protocols(["http/1.1"])
+        return self._tls
 
     async def _exchange(
         self, connection: _Connection, request: httpx.Request, timeouts: dict[str, Any]

@@ -149,11 +149,11 @@ class _PoolPerHost(HostConnections):
         idle_expiry: float = 5.0,
         policy: AddressPolicy | None = None,
     ) -> None:
-        # One TLS context for all origins: each new one re-reads the CA bundle (~50 ms), made
-        # now rather than inside a first request, whose politeness clock is already running.
+        # One TLS context for all origins, made at the first https connection: reading the
+        # CA bundle takes ~50 ms, which a run over plain http need not spend.
         super().__init__(
             _GuardedBackend(policy or AddressPolicy()),
-            httpx.create_ssl_context(),
+            httpx.create_ssl_context,
             keepalive_per_host,
             idle_expiry,
         )

@@ -5,13 +5,17 @@ case, and httpx's own exceptions."""
 from __future__ import annotations
 
 import asyncio
+import ssl
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 
 import httpx
 import pytest
 
+from scraper.connections import HostConnections
 from scraper.http import make_client
 from scraper.settings import Settings
+from scraper.streams import AsyncioBackend
 
 Answer = Callable[[int, bytes], bytes]  # (request number on this connection, head) -> bytes
 
@@ -185,3 +189,32 @@ def test_a_cookie_set_on_a_redirect_goes_back_to_the_site() -> None:
         assert type(client.cookies).__name__ == "_Cookies", "the jar that skips most responses"
 
     _run(server, use)
+
+
+def test_https_through_the_transport_verifies_and_keeps_the_connection() -> None:
+    tls_dir = Path(__file__).parent.parent / "fixtures" / "tls"  # self-signed for 127.0.0.1
+    server_tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server_tls.load_cert_chain(tls_dir / "cert.pem", tls_dir / "key.pem")
+    server = CountingServer(lambda n, head: _ok(b"over TLS %d" % n))
+
+    async def use() -> None:
+        listener = await asyncio.start_server(server.serve, "127.0.0.1", 0, ssl=server_tls)
+        url = f"https://127.0.0.1:{listener.sockets[0].getsockname()[1]}/"
+        trusting = HostConnections(
+            AsyncioBackend(),
+            lambda: ssl.create_default_context(cafile=str(tls_dir / "cert.pem")),
+            2,
+        )
+        try:
+            async with httpx.AsyncClient(transport=trusting) as client:
+                assert (await client.get(url)).content == b"over TLS 1"
+                assert (await client.get(url)).content == b"over TLS 2"
+            strict = HostConnections(AsyncioBackend(), ssl.create_default_context, 2)
+            async with httpx.AsyncClient(transport=strict) as client:
+                with pytest.raises(httpx.ConnectError, match="CERTIFICATE_VERIFY_FAILED"):
+                    await client.get(url)
+        finally:
+            listener.close()
+
+    asyncio.run(use())
+    assert server.connections == 1  # the refused handshake never reached serve()

@@ -28,7 +28,7 @@ def _page(i: int, status: int = 200) -> FetchedPage:
 
 
 def test_round_trip_and_rotation(tmp_path: Path) -> None:
-    with WarcStore(tmp_path, max_file_bytes=1500) as store:
+    with WarcStore(tmp_path, max_file_bytes=1000) as store:
         for i in range(6):
             store.append(_page(i, 200 if i % 2 else 304))
     files = sorted(tmp_path.glob("*.warc.gz"))

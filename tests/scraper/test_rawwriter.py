@@ -32,7 +32,7 @@ def _big_page(i: int) -> object:
 
 
 def test_pages_written_by_the_child_read_back_in_order_and_rotate(tmp_path: Path) -> None:
-    with WarcWriterProcess(tmp_path, max_file_bytes=1500) as store:
+    with WarcWriterProcess(tmp_path, max_file_bytes=1000) as store:
         writer = store.pid
         for i in range(6):
             store.append(_page(i, 200 if i % 2 else 304))

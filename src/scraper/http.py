@@ -172,22 +172,10 @@ class _PoolPerHost(HostConnections):
         )
 
 
-class _Cookies(httpx.Cookies):
-    """The client's cookie jar, not asked about responses that set no cookie.
-
-    httpx builds urllib request and response adapters for the jar after every response,
-    ~5 % of the fetch CPU, though most pages set no cookie.
-    """
-
-    def extract_cookies(self, response: httpx.Response) -> None:
-        if "set-cookie" in response.headers:
-            super().extract_cookies(response)
-
-
 def make_client(settings: Settings) -> httpx.AsyncClient:
     """The one async client of a run: pooled per host, no automatic redirects (we follow)."""
     timeouts = settings.timeouts
-    client = httpx.AsyncClient(
+    return httpx.AsyncClient(
         # Only the encodings _BoundedDecoder can cap; httpx would add zstd when installed.
         headers={"User-Agent": settings.user_agent, "Accept-Encoding": "gzip, deflate, br"},
         timeout=httpx.Timeout(timeouts.read, connect=timeouts.connect, pool=timeouts.total),
@@ -198,10 +186,6 @@ def make_client(settings: Settings) -> httpx.AsyncClient:
         ),
         trust_env=False,
     )
-    # The `cookies` setter copies into a plain `httpx.Cookies`; test_connections.py
-    # checks that ours is the one in use (and that cookies still go back to the site).
-    client._cookies = _Cookies()
-    return client
 
 
 class _BoundedDecoder:

@@ -186,7 +186,6 @@ def test_a_cookie_set_on_a_redirect_goes_back_to_the_site() -> None:
         assert (await client.get(url + "column")).content == b"consent wall"
         assert (await client.get(url + "consent")).status_code == 302
         assert (await client.get(url + "column")).content == b"the column itself"
-        assert type(client.cookies).__name__ == "_Cookies", "the jar that skips most responses"
 
     _run(server, use)
 

@@ -6,9 +6,9 @@ core that was ~10 % of the fetch CPU. Here a read waits on one future with one t
 and "is the idle connection readable" (the server closed it, or sent something unasked)
 is a flag the protocol keeps up to date.
 
-Only the stream layer changes: httpcore still speaks HTTP (h11) and pools connections,
-and `scraper.http._GuardedBackend` still resolves and checks every address before it
-asks this backend to connect to one.
+These streams keep httpcore's network interface: `scraper.connections.HostConnections`
+speaks HTTP (h11) over them, and `scraper.http._GuardedBackend` resolves and checks every
+address before it asks this backend to connect to one.
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ import random
 import time
 from collections import deque
 from collections.abc import AsyncIterable, AsyncIterator, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from email.utils import parsedate_to_datetime
 from types import TracebackType
@@ -213,6 +213,10 @@ class Fetcher:
                 except FetchError as exc:
                     error = exc
             if page is not None:
+                if not request.accept:
+                    # Article fetches ask for HTML; robots.txt, feeds, sitemaps and listings
+                    # take any type. The raw store marks them so reclean does not clean them.
+                    page = replace(page, purpose="discovery")
                 if self.raw_store is not None:
                     self.raw_store.append(page)
                 error = _status_error(page)

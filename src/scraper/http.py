@@ -63,6 +63,9 @@ class FetchedPage:
     request_headers: list[tuple[str, str]] = field(default_factory=list)
     redirects: tuple[str, ...] = ()
     http_version: str = "HTTP/1.1"
+    # "page" for an article fetch; "discovery" for robots.txt, feeds, sitemaps and listings,
+    # which the raw store keeps too but `scraper reclean` must not clean as articles.
+    purpose: str = "page"
 
     def header(self, name: str) -> str | None:
         """The first value of a response header (case-insensitive)."""

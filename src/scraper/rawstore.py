@@ -38,6 +38,9 @@ DEFAULT_MAX_FILE_BYTES = 256 * 1024 * 1024  # keeps files easy to move and shard
 # zlib level 9 (warcio's own choice) ~9 ms, zlib 1 ~0.6 ms, ISA-L 1 ~0.2 ms with files no
 # larger than zlib 1's. ISA-L levels are 0-3; its output is plain gzip, read by any reader.
 DEFAULT_COMPRESS_LEVEL = 1
+# A WARC field of our own on responses that are not article fetches (robots.txt, feeds,
+# sitemaps, listings): absent means an article fetch, as in files written before it.
+PURPOSE_HEADER = "Scraper-Purpose"
 
 
 class RawSink(Protocol):
@@ -98,6 +101,9 @@ class WarcStore:
         date = page.fetched_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         headers = [(k, v) for k, v in page.headers if k.lower() not in _RECODED]
         headers.append(("Content-Length", str(len(page.body))))
+        warc_headers = {"WARC-Date": date, "WARC-Source-URI": page.url}
+        if page.purpose != "page":
+            warc_headers[PURPOSE_HEADER] = page.purpose
         response = writer.create_warc_record(
             page.final_url,
             "response",
@@ -106,7 +112,7 @@ class WarcStore:
             http_headers=StatusAndHeaders(
                 f"{page.status} {_reason(page.status)}", headers, protocol=page.http_version
             ),
-            warc_headers_dict={"WARC-Date": date, "WARC-Source-URI": page.url},
+            warc_headers_dict=warc_headers,
         )
         request = writer.create_warc_record(
             page.final_url,
@@ -166,31 +172,24 @@ def _target(url: str) -> str:
 
 def iter_pages(path: Path) -> Iterator[FetchedPage]:
     """Pages stored in one WARC file (or every ``*.warc.gz`` under a directory), in order."""
-    from scraper.http import FetchedPage  # here, not at the top: see the module note
-
     files = sorted(path.rglob("*.warc.gz")) if path.is_dir() else [path]
     for file in files:
         with file.open("rb") as handle:
             try:
                 for record in ArchiveIterator(handle):
-                    if record.rec_type != "response" or record.http_headers is None:
+                    page = page_from_record(record)
+                    if page is None:
                         continue
-                    fetched = record.rec_headers.get_header("WARC-Date")
-                    body = record.content_stream().read()
-                    declared = record.http_headers.get_header("Content-Length")
-                    if declared is None or not declared.isdigit() or int(declared) != len(body):
+                    declared = page.header("Content-Length")
+                    if (
+                        declared is None
+                        or not declared.isdigit()
+                        or int(declared) != len(page.body)
+                    ):
                         # append() always writes Content-Length: without it, or with a
                         # shorter body, this is the tail of a file cut by a crash.
                         break
-                    yield FetchedPage(
-                        url=record.rec_headers.get_header("WARC-Source-URI")
-                        or record.rec_headers.get_header("WARC-Target-URI"),
-                        final_url=record.rec_headers.get_header("WARC-Target-URI"),
-                        status=int(record.http_headers.get_statuscode()),
-                        headers=list(record.http_headers.headers),
-                        body=body,
-                        fetched_at=datetime.fromisoformat(fetched.replace("Z", "+00:00")),
-                    )
+                    yield page
             # warcio fails in several ways on a tail truncated by a crash (AttributeError on
             # a cut header line); what came before it was yielded.
             except (ArchiveLoadFailed, EOFError, OSError, ValueError, AttributeError, zlib.error):
@@ -212,4 +211,5 @@ def page_from_record(record: ArcWarcRecord) -> FetchedPage | None:
         headers=list(record.http_headers.headers),
         body=record.content_stream().read(),
         fetched_at=datetime.fromisoformat(fetched.replace("Z", "+00:00")),
+        purpose=record.rec_headers.get_header(PURPOSE_HEADER) or "page",
     )

@@ -30,6 +30,7 @@ _FIELDS = (
     "fetched_at",
     "request_headers",
     "http_version",
+    "purpose",
 )
 
 
@@ -44,6 +45,7 @@ class _Page:
     fetched_at: datetime
     request_headers: list[tuple[str, str]]
     http_version: str
+    purpose: str
 
     def __init__(self, values: tuple[Any, ...]) -> None:
         for name, value in zip(_FIELDS, values, strict=True):

@@ -34,11 +34,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol
 
-from cleaner import RejectReason, canonicalize_url
+from cleaner import Article, RejectReason, article_id, canonicalize_url
 from scraper.cluster import Executor, InProcess
 from scraper.errors import StorageError
 from scraper.reclean_tasks import IndexEntry, clean_batch, index_file, list_warc_files
-from scraper.storage import write_atomic
+from scraper.storage import to_json, write_atomic
 
 Rank = tuple[bool, datetime, int, int]  # (definitive, WARC-Date, file index, offset)
 
@@ -81,7 +81,8 @@ class Summary:
     """What a reclean did; every count is independent of how the work was split."""
 
     files: int = 0
-    records: int = 0  # response records read from the raw store
+    records: int = 0  # response records of article fetches read from the raw store
+    discovery: int = 0  # responses to robots.txt, feed, sitemap and listing fetches: skipped
     superseded: int = 0  # older fetches of a URL, not cleaned
     cleaned: int = 0
     articles: int = 0
@@ -89,6 +90,7 @@ class Summary:
     written: int = 0  # files created or changed
     unchanged: int = 0
     removed: int = 0  # stale records pruned
+    teasers: int = 0  # aggregator teasers settled into their originals, as `scraper run` does
     errors: list[str] = field(default_factory=list)
     damaged: list[str] = field(default_factory=list)  # tails cut short: reported, not partial
     unreadable: list[str] = field(default_factory=list)  # records lost: a partial result
@@ -190,6 +192,7 @@ def _index(
         elif result.damage == "unreadable":
             summary.unreadable.append(f"{result.path}: unreadable: {result.detail}")
         summary.records += len(result.entries)
+        summary.discovery += result.discovery
         for entry in result.entries:
             key = _url_key(entry.url)
             candidate = _Winner(_rank(entry, number), number, entry.offset)
@@ -233,6 +236,17 @@ def _clean_and_write(
     final: dict[str, tuple[str, str]] = {}
     before: dict[str, bytes | None] = {}  # digest of each file as this run found it
     after: dict[str, bytes] = {}  # digest of what this run last wrote there
+    teasers: dict[str, Article] = {}  # held back until every original is written
+
+    def write(writer: _Writer, path: str, text: str) -> None:
+        """Write ``text`` to ``path`` unless the file already holds it."""
+        current = after.get(path)
+        if path not in before:
+            current = before[path] = _digest_of_file(data_dir / path)
+        after[path] = _digest(text.encode("utf-8"))
+        if after[path] != current:
+            writer.write(data_dir / path, text)
+
     calls = [(str(files[file]), offsets) for file, offsets in batches]
     with _Writer() as writer:
         for number, result in executor.map_unordered(clean_batch, calls):
@@ -254,13 +268,33 @@ def _clean_and_write(
                     continue  # two URLs, one record (one redirected to the other): later wins
                 owner[outcome.path] = rank
                 final[outcome.path] = (outcome.kind, outcome.reason)
-                target = data_dir / outcome.path
-                current = after.get(outcome.path)
-                if outcome.path not in before:
-                    current = before[outcome.path] = _digest_of_file(target)
-                after[outcome.path] = _digest(outcome.text.encode("utf-8"))
-                if after[outcome.path] != current:
-                    writer.write(target, outcome.text)
+                teasers.pop(outcome.path, None)
+                if outcome.kind == "article" and '"truncated": true' in outcome.text:
+                    article = Article.model_validate_json(outcome.text)
+                    if article.source_url:
+                        teasers[outcome.path] = article
+                        continue
+                write(writer, outcome.path, outcome.text)
+    with _Writer() as writer:
+        originals = {
+            Path(path).stem: path for path, (kind, _) in final.items() if kind == "article"
+        }
+        for path, teaser in teasers.items():
+            original_path = originals.get(article_id(str(teaser.source_url)))
+            original = _full_article(data_dir / original_path) if original_path else None
+            if original_path is None or original is None:
+                write(writer, path, to_json(teaser))
+                continue
+            # As `scraper run` saves it: the original, found via the aggregator.
+            write(
+                writer,
+                original_path,
+                to_json(original.model_copy(update={"aggregator": teaser.aggregator})),
+            )
+            del final[path]
+            with contextlib.suppress(FileNotFoundError):
+                (data_dir / path).unlink()  # a teaser record from an earlier reclean
+            summary.teasers += 1
     summary.written = sum(after[path] != before[path] for path in after)
     summary.unchanged = len(after) - summary.written
     return final
@@ -301,6 +335,15 @@ class _Writer:
             if future.done():
                 del self.pending[path]
                 future.result()
+
+
+def _full_article(path: Path) -> Article | None:
+    """The article record at ``path`` if it is a whole one (not a teaser itself)."""
+    try:
+        article = Article.model_validate_json(path.read_bytes())
+    except (OSError, ValueError):
+        return None
+    return None if article.truncated else article
 
 
 def _digest(data: bytes) -> bytes:

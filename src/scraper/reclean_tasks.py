@@ -21,7 +21,7 @@ from warcio.exceptions import ArchiveLoadFailed
 
 from cleaner import Article
 from scraper.pipeline import clean_page
-from scraper.rawstore import page_from_record
+from scraper.rawstore import PURPOSE_HEADER, page_from_record
 from scraper.storage import clean_path, reject_path, to_json
 
 _PATTERNS = ("*.warc.gz", "*.warc")
@@ -48,6 +48,7 @@ class FileIndex:
     entries: list[IndexEntry]
     damage: Literal["tail", "middle", "unreadable"] | None = None
     detail: str = ""
+    discovery: int = 0  # robots.txt, feeds, sitemaps, listings: stored, never cleaned
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +76,7 @@ def index_file(path: str) -> FileIndex:
     except OSError as exc:
         return FileIndex(path, [], "unreadable", f"cannot open: {exc.strerror or exc}")
     entries: list[IndexEntry] = []
+    discovery = 0
     problems: list[tuple[int, str]] = []  # (offset, what), in file order
     seen = 0  # records read, of any type
     # warcio prints its own warnings about damaged records to stderr; the driver reports
@@ -97,7 +99,10 @@ def index_file(path: str) -> FileIndex:
                     if cut:
                         problems.append((last, cut))
                     elif record.rec_type == "response" and record.http_headers is not None:
-                        entries.append(_entry(record, last))
+                        if record.rec_headers.get_header(PURPOSE_HEADER) not in (None, "page"):
+                            discovery += 1
+                        else:
+                            entries.append(_entry(record, last))
                 break
             except _READ_ERRORS as exc:
                 problems.append((last, f"{type(exc).__name__}: {_short(str(exc))}"))
@@ -106,13 +111,13 @@ def index_file(path: str) -> FileIndex:
     if not seen and not problems and Path(path).stat().st_size > 0:
         problems.append((0, "no WARC record found"))
     if not problems:
-        return FileIndex(path, entries)
+        return FileIndex(path, entries, discovery=discovery)
     where, what = problems[0]
     detail = f"unreadable from byte {where} ({what})"
     if not seen:
-        return FileIndex(path, entries, "unreadable", detail)
+        return FileIndex(path, entries, "unreadable", detail, discovery)
     damaged_tail = not entries or where > entries[-1].offset
-    return FileIndex(path, entries, "tail" if damaged_tail else "middle", detail)
+    return FileIndex(path, entries, "tail" if damaged_tail else "middle", detail, discovery)
 
 
 def _cut_short(record: Any) -> str:

@@ -209,3 +209,19 @@ def test_dry_run_lists_and_writes_nothing(server: DemoServer, workdir: Path) -> 
     assert "dry run: 2 article URLs, 2 new" in result.stdout
     assert "lakeside/opinion/repair-shops" in result.stdout
     assert not (workdir / "data").exists()
+
+
+def test_reclean_rebuilds_what_the_run_saved(server: DemoServer, workdir: Path) -> None:
+    """Only article fetches are cleaned again (not robots.txt, feeds, sitemaps, listings),
+    and a teaser whose original was fetched too becomes that original, as in the run."""
+    write_config(workdir, server)
+    assert run_scraper("run", cwd=workdir).returncode == 0
+
+    result = run_scraper("reclean", "data/raw", "--data-dir", "rebuilt", cwd=workdir)
+
+    assert result.returncode == 0, result.stderr
+    assert "rejects: 0" in result.stdout
+    assert "listing responses skipped" in result.stdout
+    assert "teasers settled into their originals: 4" in result.stdout
+    assert not (workdir / "rebuilt" / "rejects").exists()
+    assert records(workdir / "rebuilt") == records(workdir / "data")

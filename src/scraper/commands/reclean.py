@@ -59,8 +59,9 @@ def _report(summary: Summary, where: str) -> None:
     rejects = ", ".join(f"{reason} {count}" for reason, count in sorted(summary.rejects.items()))
     lines = [
         f"records read: {summary.records} responses in {summary.files} WARC files "
-        f"({summary.superseded} superseded by a later fetch of the same URL)",
-        f"articles: {summary.articles}",
+        f"({summary.superseded} superseded by a later fetch of the same URL); "
+        f"{summary.discovery} robots.txt, feed, sitemap and listing responses skipped",
+        f"articles: {summary.articles} (teasers settled into their originals: {summary.teasers})",
         f"rejects: {sum(summary.rejects.values())}" + (f" ({rejects})" if rejects else ""),
         f"files written: {summary.written}, unchanged: {summary.unchanged}, "
         f"stale removed: {summary.removed}",

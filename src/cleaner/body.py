@@ -142,7 +142,10 @@ def find_container(tree: HTMLParser) -> Node | None:
         if target is None:
             break
         best = target
-    return best
+    # An endless-scroll page: the container holds several whole articles, each under its
+    # own <h1>; the page's own article comes first.
+    stories = [node for node in best.css("article") if len(node.css("h1")) == 1]
+    return stories[0] if len(stories) >= 2 else best
 
 
 def _is_hidden(node: Node) -> bool:

@@ -183,3 +183,40 @@ def test_a_label_without_a_name_gives_no_author() -> None:
 )
 def test_title_section_suffixes(candidates: list[str], sections: list[str], expected: str) -> None:
     assert choose_title(candidates, ["Harbour Times", "항구일보"], "", sections) == expected
+
+
+def test_endless_scroll_keeps_the_first_article_only() -> None:
+    prose = "A full sentence of the column, with a clause or two, to score as prose. "
+
+    def story(name: str, paragraphs: int) -> str:
+        body = "".join(f"<p>{name} {n}. {prose * 2}</p>" for n in range(paragraphs))
+        return f'<article class="story"><h1>{name} headline</h1>{body}</article>'
+
+    # The next story is longer: the container holding both must not win as a whole.
+    page = (
+        "<html><body><main>"
+        f"{story('First', 4)}<aside><p>Promo</p></aside>{story('Second', 7)}"
+        "</main></body></html>"
+    )
+
+    scored = extract_body(HTMLParser(page), "First headline")
+
+    assert scored is not None
+    blocks = scored.text.split("\n\n")
+    assert [block.split(".")[0] for block in blocks] == [f"First {n}" for n in range(4)]
+
+
+def test_one_article_with_nested_story_cards_is_kept_whole() -> None:
+    prose = "A full sentence of the column, with a clause or two, to score as prose. "
+    page = (
+        "<html><body><main><article><h1>Main headline</h1>"
+        + "".join(f"<p>Main {n}. {prose * 2}</p>" for n in range(5))
+        + "<article><h2>Card</h2><p>A card that quotes another piece at some length here.</p>"
+        "</article></article></main></body></html>"
+    )
+
+    scored = extract_body(HTMLParser(page), "Main headline")
+
+    assert scored is not None
+    assert scored.text.split("\n\n")[0].startswith("Main 0.")
+    assert len([b for b in scored.text.split("\n\n") if b.startswith("Main")]) == 5

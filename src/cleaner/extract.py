@@ -34,6 +34,15 @@ _CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _MAX_FALLBACK_TAGS = 15_000
 _MIN_SCORED_BODY = 500  # a shorter scored body is more often a wrong container than a brief
 _MIN_PROSE_SHARE = 0.4  # below it, much prose lies outside the chosen container
+_NOT_WORD = re.compile(r"[\W_]+")
+_BY = re.compile(r"^\s*(?:by|von|par|por|door|af|av)\s+", re.IGNORECASE)
+# "28.04.2024 | 09:36 Uhr", "2024-04-28 09:36", "14:05": a stamp, never prose. (Only in
+# HTML bodies: a text dump's date line is read as its date before noise goes.)
+_DATE_STAMP = re.compile(
+    r"^(?:\d{1,4}[./-]\d{1,2}[./-]\d{1,4}\.?)?[\s,|·-]*(?:\d{1,2}:\d{2}(?::\d{2})?)?"
+    r"\s*(?:uhr|h|am|pm|utc|cet|cest)?$",
+    re.IGNORECASE,
+)
 
 
 def _first_text(tree: HTMLParser, selectors: list[str]) -> str | None:
@@ -82,6 +91,15 @@ def _generic_body(html: str, url: str) -> str | None:
     if not text:
         return None
     return "\n\n".join(line.strip() for line in text.splitlines() if line.strip())
+
+
+def _key(text: str) -> str:
+    return _NOT_WORD.sub("", text.casefold())
+
+
+def _is_byline_echo(line: str, authors: set[str]) -> bool:
+    """A body line that only repeats the byline: an author's name, or a date stamp."""
+    return _key(_BY.sub("", line)) in authors or bool(_DATE_STAMP.match(line.strip()))
 
 
 def _choose_body(meta: PageMetadata, tree: HTMLParser, html: str, url: str, title: str) -> str:
@@ -273,8 +291,12 @@ def _fill_from_metadata(
         filled["authors"] = authors
     if "body" not in filled:
         body = _choose_body(meta, tree, html, url, str(filled.get("title") or ""))
+        names = filled.get("authors")
+        echoes = {_key(str(name)) for name in names} if isinstance(names, list) else set()
         body = "\n\n".join(
-            normalize_text(line) for line in body.split("\n") if not is_noise_line(line)
+            normalize_text(line)
+            for line in body.split("\n")
+            if not is_noise_line(line) and not _is_byline_echo(line, echoes)
         )
         filled["body"], filled["truncated"] = strip_truncation(body, ("...", "…"))
     filled.setdefault("source", meta.publisher or host)

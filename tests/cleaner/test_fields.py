@@ -220,3 +220,24 @@ def test_one_article_with_nested_story_cards_is_kept_whole() -> None:
     assert scored is not None
     assert scored.text.split("\n\n")[0].startswith("Main 0.")
     assert len([b for b in scored.text.split("\n\n") if b.startswith("Main")]) == 5
+
+
+def test_byline_and_date_stamp_lines_are_not_body() -> None:
+    prose = "A full sentence of the column, with a clause or two, to score as prose. "
+    ld = (
+        '<script type="application/ld+json">{"@type": "NewsArticle", "headline": "Bridge",'
+        ' "author": {"@type": "Person", "name": "Mara Quell"}}</script>'
+    )
+    page = (
+        f"<html><head>{ld}</head><body><main><article><h1>Bridge</h1>"
+        "<p>Mara Quell</p><p>28.04.2024 | 09:36 Uhr</p>"
+        + "".join(f"<p>Part {n}. {prose * 2}</p>" for n in range(4))
+        + "<p>On 28.04.2024 Mara Quell spoke to the council about it.</p>"
+        "</article></main></body></html>"
+    )
+
+    article = extract(page, url="https://courier.example/bridge")
+
+    blocks = article.body.split("\n\n")
+    assert blocks[0].startswith("Part 0.")
+    assert blocks[-1] == "On 28.04.2024 Mara Quell spoke to the council about it."

@@ -16,11 +16,13 @@ _MAX_BYLINE_NAMES = 4  # more names from one selector: a staff list, not this ar
 _LABEL_TAGS = "strong, b, dt, th"
 
 
-def _key(text: str) -> str:
+def name_key(text: str) -> str:
+    """A name compared without case, spaces or punctuation."""
     return _ALNUM.sub("", text.casefold())
 
 
-def _strip_prefix(name: str) -> str:
+def strip_byline_prefix(name: str) -> str:
+    """``name`` without a leading byline word ("By", "von", …, from noise.toml)."""
     lowered = name.casefold()
     for prefix in noise_data().author_prefixes:
         if lowered.startswith(prefix) and (
@@ -44,8 +46,8 @@ def is_plausible_name(name: str, site_names: Iterable[str] = (), *, scraped: boo
     words = name.split()
     if scraped and len(words) > 1 and sum(word[0].islower() for word in words) * 2 > len(words):
         return False  # a phrase ("published every Thursday"), not a name
-    key = _key(name)
-    return bool(key) and all(key != _key(site) for site in site_names if site)
+    key = name_key(name)
+    return bool(key) and all(key != name_key(site) for site in site_names if site)
 
 
 def clean_authors(
@@ -55,9 +57,9 @@ def clean_authors(
     sites = [site for site in site_names if site]
     names: list[str] = []
     for value in raw:
-        value = _strip_prefix(normalize_text(value))
+        value = strip_byline_prefix(normalize_text(value))
         for part in noise_data().author_separators.split(value):
-            name = _strip_prefix(part.strip(" :,-–—"))
+            name = strip_byline_prefix(part.strip(" :,-–—"))
             if is_plausible_name(name, sites, scraped=scraped) and name not in names:
                 names.append(name)
     return names

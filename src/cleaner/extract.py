@@ -15,7 +15,7 @@ from pydantic import ValidationError
 from selectolax.lexbor import LexborHTMLParser as HTMLParser
 from selectolax.lexbor import LexborNode as Node
 
-from cleaner.authors import byline_authors, clean_authors
+from cleaner.authors import byline_authors, clean_authors, name_key, strip_byline_prefix
 from cleaner.body import extract_body
 from cleaner.dates import normalize_date, pick_date
 from cleaner.decode import decode_html
@@ -34,8 +34,6 @@ _CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _MAX_FALLBACK_TAGS = 15_000
 _MIN_SCORED_BODY = 500  # a shorter scored body is more often a wrong container than a brief
 _MIN_PROSE_SHARE = 0.4  # below it, much prose lies outside the chosen container
-_NOT_WORD = re.compile(r"[\W_]+")
-_BY = re.compile(r"^\s*(?:by|von|par|por|door|af|av)\s+", re.IGNORECASE)
 # "28.04.2024 | 09:36 Uhr", "2024-04-28 09:36", "14:05": a stamp, never prose. (Only in
 # HTML bodies: a text dump's date line is read as its date before noise goes.)
 _DATE_STAMP = re.compile(
@@ -93,13 +91,9 @@ def _generic_body(html: str, url: str) -> str | None:
     return "\n\n".join(line.strip() for line in text.splitlines() if line.strip())
 
 
-def _key(text: str) -> str:
-    return _NOT_WORD.sub("", text.casefold())
-
-
 def _is_byline_echo(line: str, authors: set[str]) -> bool:
     """A body line that only repeats the byline: an author's name, or a date stamp."""
-    return _key(_BY.sub("", line)) in authors or bool(_DATE_STAMP.match(line.strip()))
+    return name_key(strip_byline_prefix(line)) in authors or bool(_DATE_STAMP.match(line.strip()))
 
 
 def _choose_body(meta: PageMetadata, tree: HTMLParser, html: str, url: str, title: str) -> str:
@@ -292,7 +286,7 @@ def _fill_from_metadata(
     if "body" not in filled:
         body = _choose_body(meta, tree, html, url, str(filled.get("title") or ""))
         names = filled.get("authors")
-        echoes = {_key(str(name)) for name in names} if isinstance(names, list) else set()
+        echoes = {name_key(str(name)) for name in names} if isinstance(names, list) else set()
         body = "\n\n".join(
             normalize_text(line)
             for line in body.split("\n")

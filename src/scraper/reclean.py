@@ -236,7 +236,7 @@ def _clean_and_write(
     final: dict[str, tuple[str, str]] = {}
     before: dict[str, bytes | None] = {}  # digest of each file as this run found it
     after: dict[str, bytes] = {}  # digest of what this run last wrote there
-    teasers: dict[str, Article] = {}  # held back until every original is written
+    teasers: dict[str, tuple[str, Article]] = {}  # held back until every original is written
 
     def write(writer: _Writer, path: str, text: str) -> None:
         """Write ``text`` to ``path`` unless the file already holds it."""
@@ -272,18 +272,18 @@ def _clean_and_write(
                 if outcome.kind == "article" and '"truncated": true' in outcome.text:
                     article = Article.model_validate_json(outcome.text)
                     if article.source_url:
-                        teasers[outcome.path] = article
+                        teasers[outcome.path] = (outcome.text, article)
                         continue
                 write(writer, outcome.path, outcome.text)
     with _Writer() as writer:
         originals = {
             Path(path).stem: path for path, (kind, _) in final.items() if kind == "article"
         }
-        for path, teaser in teasers.items():
+        for path, (text, teaser) in teasers.items():
             original_path = originals.get(article_id(str(teaser.source_url)))
             original = _full_article(data_dir / original_path) if original_path else None
             if original_path is None or original is None:
-                write(writer, path, to_json(teaser))
+                write(writer, path, text)
                 continue
             # As `scraper run` saves it: the original, found via the aggregator.
             write(

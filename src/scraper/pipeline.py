@@ -30,6 +30,14 @@ def clean_page(page: FetchedPage) -> Article | Reject:
         )
 
 
+def settle_teaser(teaser: Article, original: Article | Reject | None) -> Article | None:
+    """The record of a teaser whose original was fetched too: the original, credited to
+    the aggregator it was found on; None unless the original is a whole article."""
+    if not isinstance(original, Article) or original.truncated:
+        return None
+    return original.model_copy(update={"aggregator": teaser.aggregator})
+
+
 def reject_for_error(error: FetchError) -> Reject:
     """The reject record of a URL that could not be fetched at all."""
     return Reject(url=error.url, reason=error.reason, detail=error.detail, status=error.status)

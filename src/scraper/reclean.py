@@ -37,6 +37,7 @@ from typing import Protocol
 from cleaner import Article, RejectReason, article_id, canonicalize_url
 from scraper.cluster import Executor, InProcess
 from scraper.errors import StorageError
+from scraper.pipeline import settle_teaser
 from scraper.reclean_tasks import IndexEntry, clean_batch, index_file, list_warc_files
 from scraper.storage import to_json, write_atomic
 
@@ -281,16 +282,15 @@ def _clean_and_write(
         }
         for path, (text, teaser) in teasers.items():
             original_path = originals.get(article_id(str(teaser.source_url)))
-            original = _full_article(data_dir / original_path) if original_path else None
-            if original_path is None or original is None:
+            settled = (
+                settle_teaser(teaser, _article_at(data_dir / original_path))
+                if original_path
+                else None
+            )
+            if original_path is None or settled is None:
                 write(writer, path, text)
                 continue
-            # As `scraper run` saves it: the original, found via the aggregator.
-            write(
-                writer,
-                original_path,
-                to_json(original.model_copy(update={"aggregator": teaser.aggregator})),
-            )
+            write(writer, original_path, to_json(settled))  # as `scraper run` saves it
             del final[path]
             with contextlib.suppress(FileNotFoundError):
                 (data_dir / path).unlink()  # a teaser record from an earlier reclean
@@ -337,13 +337,12 @@ class _Writer:
                 future.result()
 
 
-def _full_article(path: Path) -> Article | None:
-    """The article record at ``path`` if it is a whole one (not a teaser itself)."""
+def _article_at(path: Path) -> Article | None:
+    """The article record saved at ``path``, if it can be read."""
     try:
-        article = Article.model_validate_json(path.read_bytes())
+        return Article.model_validate_json(path.read_bytes())
     except (OSError, ValueError):
         return None
-    return None if article.truncated else article
 
 
 def _digest(data: bytes) -> bytes:

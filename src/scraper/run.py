@@ -25,7 +25,7 @@ from scraper.discovery import Link, discover, fetcher_fetch
 from scraper.errors import FetchError
 from scraper.fetcher import Fetcher, FetchOutcome, FetchRequest
 from scraper.http import HTML_TYPES, Clock, address_policy
-from scraper.pipeline import content_hash, reject_for_error
+from scraper.pipeline import content_hash, reject_for_error, settle_teaser
 from scraper.progress import Reporter
 from scraper.rawwriter import WarcWriterProcess
 from scraper.sharded import Cleaned, fetch_and_judge, fetch_on_cluster
@@ -97,12 +97,6 @@ def _is_transient(error: FetchError) -> bool:
 
 
 _RETRY_LATER = frozenset({429, 500, 502, 503, 504})
-
-
-def _full_article(cleaned: Cleaned | None) -> Article | None:
-    """The article of a fetch result, if it is a whole one (not itself a teaser)."""
-    result = cleaned[1] if cleaned is not None else None
-    return result if isinstance(result, Article) and not result.truncated else None
 
 
 def _comparable(record: dict[str, object]) -> dict[str, object]:
@@ -328,7 +322,15 @@ class Run:
         )
         done = {**first, **second}
         # An original that a teaser on this run led to is settled with its teaser.
-        merged = {original for original in teaser_of if _full_article(done.get(original))}
+        merged: set[str] = set()
+        for original, teaser_url in teaser_of.items():
+            teaser = first[teaser_url][1]
+            if (
+                original in done
+                and isinstance(teaser, Article)
+                and settle_teaser(teaser, done[original][1]) is not None
+            ):
+                merged.add(original)
         for url, (outcome, result) in first.items():
             if url in merged:
                 self.summary.duplicates += 1
@@ -364,9 +366,8 @@ class Run:
         if article.truncated and article.source_url:
             original_url = canonicalize_url(article.source_url)
             original = done.get(original_url)
-            full_text = _full_article(original)
-            if original is not None and full_text is not None:
-                full = full_text.model_copy(update={"aggregator": article.aggregator})
+            full = settle_teaser(article, original[1]) if original is not None else None
+            if original is not None and full is not None:
                 kind = self._save(full, replaces=self._previous_paths(url, original_url))
                 self._record(url, outcome, full)
                 self._record(original_url, original[0], full)

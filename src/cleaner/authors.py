@@ -2,23 +2,16 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 
 from selectolax.lexbor import LexborHTMLParser as HTMLParser
 from selectolax.lexbor import LexborNode as Node
 
-from cleaner.noise import noise_data, normalize_text
+from cleaner.noise import noise_data, normalize_text, text_key
 
-_ALNUM = re.compile(r"[\W_]+")
 _MAX_BYLINE_NODES = 8  # more matches than this are a list of teasers, not a byline
 _MAX_BYLINE_NAMES = 4  # more names from one selector: a staff list, not this article's byline
 _LABEL_TAGS = "strong, b, dt, th"
-
-
-def name_key(text: str) -> str:
-    """A name compared without case, spaces or punctuation."""
-    return _ALNUM.sub("", text.casefold())
 
 
 def strip_byline_prefix(name: str) -> str:
@@ -46,8 +39,8 @@ def is_plausible_name(name: str, site_names: Iterable[str] = (), *, scraped: boo
     words = name.split()
     if scraped and len(words) > 1 and sum(word[0].islower() for word in words) * 2 > len(words):
         return False  # a phrase ("published every Thursday"), not a name
-    key = name_key(name)
-    return bool(key) and all(key != name_key(site) for site in site_names if site)
+    key = text_key(name)
+    return bool(key) and all(key != text_key(site) for site in site_names if site)
 
 
 def clean_authors(

@@ -15,7 +15,7 @@ from pydantic import ValidationError
 from selectolax.lexbor import LexborHTMLParser as HTMLParser
 from selectolax.lexbor import LexborNode as Node
 
-from cleaner.authors import byline_authors, clean_authors, name_key, strip_byline_prefix
+from cleaner.authors import byline_authors, clean_authors, strip_byline_prefix
 from cleaner.body import extract_body
 from cleaner.dates import normalize_date, pick_date
 from cleaner.decode import decode_html
@@ -24,7 +24,7 @@ from cleaner.errors import ExtractionError, rejection
 from cleaner.limits import check_size, check_structure
 from cleaner.metadata import PageMetadata, read_metadata
 from cleaner.models import Article, RejectReason
-from cleaner.noise import is_noise_line, normalize_text, strip_truncation
+from cleaner.noise import is_noise_line, normalize_text, strip_truncation, text_key
 from cleaner.rules import SiteRules, find_rules
 from cleaner.titles import choose_title
 from cleaner.urls import is_http_url
@@ -93,7 +93,7 @@ def _generic_body(html: str, url: str) -> str | None:
 
 def _is_byline_echo(line: str, authors: set[str]) -> bool:
     """A body line that only repeats the byline: an author's name, or a date stamp."""
-    return name_key(strip_byline_prefix(line)) in authors or bool(_DATE_STAMP.match(line.strip()))
+    return text_key(strip_byline_prefix(line)) in authors or bool(_DATE_STAMP.match(line.strip()))
 
 
 def _choose_body(meta: PageMetadata, tree: HTMLParser, html: str, url: str, title: str) -> str:
@@ -286,7 +286,7 @@ def _fill_from_metadata(
     if "body" not in filled:
         body = _choose_body(meta, tree, html, url, str(filled.get("title") or ""))
         names = filled.get("authors")
-        echoes = {name_key(str(name)) for name in names} if isinstance(names, list) else set()
+        echoes = {text_key(str(name)) for name in names} if isinstance(names, list) else set()
         body = "\n\n".join(
             normalize_text(line)
             for line in body.split("\n")

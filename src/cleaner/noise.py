@@ -12,6 +12,7 @@ from importlib import resources
 
 _SPACES = re.compile(r"[ \t\u00a0\u2000-\u200b\u202f\u205f\u3000]+")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")  # category Cc, minus \t and \n
+_NOT_ALNUM = re.compile(r"[\W_]+")
 _DOTS = re.compile(r"(?:\.{3,}|…+)\s*$")
 # Zero-width and soft-hyphen characters split words invisibly; they never carry meaning.
 _INVISIBLE = dict.fromkeys(map(ord, "\u00ad\u200c\u200d\u2060\ufeff"))
@@ -53,6 +54,11 @@ def noise_data() -> NoiseData:
         drop_tags=tuple(dom["drop_tags"]),
         lead_hints=tuple(data["lead"]["hints"]),
     )
+
+
+def text_key(text: str) -> str:
+    """``text`` compared for sameness: no case, spaces or punctuation ("Le Monde" = "LE-MONDE")."""
+    return _NOT_ALNUM.sub("", text.casefold())
 
 
 def normalize_text(text: str) -> str:

@@ -6,18 +6,13 @@ import re
 from collections.abc import Iterable
 
 from cleaner.dates import normalize_date
-from cleaner.noise import normalize_text
+from cleaner.noise import normalize_text, text_key
 
 # Spaced separators ("Title | Site", "Title * Site"), and bars that need no spaces; Korean
 # titles use the letter ㅣ (U+3163, never part of a composed syllable) as a bar.
 _SEPARATORS = re.compile(r"\s+[|\-–—:·»/*]\s+|\s*[|»：｜ㅣ]\s*")
 _TRAILING_SEPARATOR = re.compile(r"\s*[|\-–—:·»/*：｜ㅣ]\s*$")
-_ALNUM = re.compile(r"[\W_]+")
 _NUMERIC_DATE = re.compile(r"^\d{1,4}[./-]\d{1,2}[./-]\d{1,4}$")
-
-
-def _key(text: str) -> str:
-    return _ALNUM.sub("", text.casefold())
 
 
 def _host_labels(host: str) -> list[str]:
@@ -25,11 +20,11 @@ def _host_labels(host: str) -> list[str]:
     labels = [label for label in host.lower().split(".") if label and label != "www"]
     if len(labels) > 1:
         labels = labels[:-1]  # the top-level domain names nobody
-    return [_key(label) for label in labels if len(label) > 1 and label not in {"co", "com"}]
+    return [text_key(label) for label in labels if len(label) > 1 and label not in {"co", "com"}]
 
 
 def _is_site_like(segment: str, site_keys: set[str], host_labels: list[str]) -> bool:
-    key = _key(segment)
+    key = text_key(segment)
     if not key:
         return True  # a bare separator run
     if key in site_keys or _NUMERIC_DATE.match(segment.strip()):
@@ -44,7 +39,7 @@ def _is_site_like(segment: str, site_keys: set[str], host_labels: list[str]) -> 
 
 def strip_site_name(title: str, site_names: Iterable[str], host: str = "") -> str:
     """Drop "| Site Name" (and anything after it) or a leading "Site Name |" from a title."""
-    site_keys = {_key(name) for name in site_names if name and _key(name)}
+    site_keys = {text_key(name) for name in site_names if name and text_key(name)}
     labels = _host_labels(host)
     separators = list(_SEPARATORS.finditer(title))
     if not separators:
@@ -79,10 +74,10 @@ def choose_title(
     """The first candidate that is not empty and not just the site's name, suffix stripped."""
     names = [name for name in site_names if name]
     section_names = [section for section in sections if section]
-    site_keys = {_key(name) for name in names}
+    site_keys = {text_key(name) for name in names}
     texts = [normalize_text(candidate) for candidate in candidates if candidate]
     for text in texts:
-        if not text or _key(text) in site_keys:
+        if not text or text_key(text) in site_keys:
             continue
         stripped = strip_section(strip_site_name(text, names, host), section_names)
         if stripped and normalize_date(stripped) is None:
@@ -96,9 +91,9 @@ def _confirmed_prefix(title: str, witnesses: list[str]) -> str:
     "Headline - National" in og:title with "Headline" as h1 or JSON-LD headline: the
     segment only one witness has is a section or kicker, not part of the headline.
     """
-    keys = {_key(witness) for witness in witnesses}
+    keys = {text_key(witness) for witness in witnesses}
     for separator in _SEPARATORS.finditer(title):
         head = title[: separator.start()].strip()
-        if head and _key(head) in keys:
+        if head and text_key(head) in keys:
             return head
     return title

@@ -5,18 +5,28 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import FIXTURES, run_scraper
 
 
-def test_html_file_with_url(workdir: Path) -> None:
-    url = "https://www.qoshe.com/riverside-gazette/jo-parker/night-buses/188201"
-
-    result = run_scraper(
-        "clean", str(FIXTURES / "qoshe" / "column.html"), "--url", url, cwd=workdir
-    )
+@pytest.mark.parametrize(
+    ("saved", "url"),
+    [
+        ("column.html", "https://www.qoshe.com/riverside-gazette/jo-parker/night-buses/188201"),
+        (
+            "column-dump.txt",
+            "https://www.qoshe.com/the-valley-courier/ines-hart/bathing-season/191377",
+        ),
+    ],
+)
+def test_saved_page_with_url(workdir: Path, saved: str, url: str) -> None:
+    """An HTML page and a text dump, each to the record of its golden file."""
+    result = run_scraper("clean", str(FIXTURES / "qoshe" / saved), "--url", url, cwd=workdir)
 
     assert result.returncode == 0, result.stderr
-    expected = json.loads((FIXTURES / "qoshe" / "column.expected.json").read_text("utf-8"))
+    golden = FIXTURES / "qoshe" / f"{Path(saved).stem}.expected.json"
+    expected = json.loads(golden.read_text("utf-8"))
     assert json.loads(result.stdout) == expected["record"]
 
 
@@ -27,18 +37,6 @@ def test_html_file_declaring_its_own_url(workdir: Path) -> None:
     record = json.loads(result.stdout)
     assert record["url"] == "https://kiezblatt-nord.example/meinung/stadtpark-cafe"
     assert record["title"] == "Warum der Stadtpark ein zweites Café braucht"
-
-
-def test_text_dump(workdir: Path) -> None:
-    url = "https://www.qoshe.com/the-valley-courier/ines-hart/bathing-season/191377"
-
-    result = run_scraper(
-        "clean", str(FIXTURES / "qoshe" / "column-dump.txt"), "--url", url, cwd=workdir
-    )
-
-    assert result.returncode == 0, result.stderr
-    expected = json.loads((FIXTURES / "qoshe" / "column-dump.expected.json").read_text("utf-8"))
-    assert json.loads(result.stdout) == expected["record"]
 
 
 def test_text_dump_without_url_is_a_usage_error(workdir: Path) -> None:

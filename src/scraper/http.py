@@ -40,7 +40,6 @@ Clock = Callable[[], datetime]
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _BLOCKING = frozenset({401, 403, 451})
 HTML_TYPES = ("text/html", "application/xhtml+xml")
-_HTML_TYPES = HTML_TYPES
 
 
 def utc_now() -> datetime:
@@ -385,7 +384,7 @@ def check_article_response(page: FetchedPage) -> None:
         raise HTTPStatusError(page.url, f"HTTP {page.status}", status=page.status)
     if page.status != 200:
         raise HTTPStatusError(page.url, f"unexpected HTTP {page.status}", status=page.status)
-    if page.content_type and not page.content_type.startswith(_HTML_TYPES):
+    if page.content_type and not page.content_type.startswith(HTML_TYPES):
         raise NotHTML(page.url, f"content type {page.content_type!r} is not HTML", status=200)
     head = page.body[:512].lstrip().lower()
     if not page.content_type and not head.startswith((b"<!doctype html", b"<html", b"<")):

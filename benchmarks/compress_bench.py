@@ -5,7 +5,7 @@ Usage (from the repository root):
     .venv/bin/python benchmarks/compress_bench.py [--corpus PATH] [--repeat N]
 
 Compresses every page of ``../shared/corpus/fundus-dev/html`` (real pages, 20-500 KB)
-the way `scraper.rawstore.WarcStore` does, one gzip member per record, and prints
+the way `scraper.store.warc.WarcStore` does, one gzip member per record, and prints
 milliseconds per page and compressed size as a share of the input. Exits 0 with
 "skipped" when the corpus is absent.
 """

@@ -182,10 +182,10 @@ def _urls(port: int, count: int) -> list[str]:
 async def _run_ours(
     urls: list[str], faults: bool, raw_dir: str | None, inline: bool = False
 ) -> dict[str, Any]:
-    from scraper.fetcher import Fetcher, FetchRequest
-    from scraper.rawstore import WarcStore
-    from scraper.rawwriter import WarcWriterProcess
+    from scraper.fetch.fetcher import Fetcher, FetchRequest
     from scraper.settings import Politeness, RetryPolicy, Settings, Timeouts
+    from scraper.store.warc import WarcStore
+    from scraper.store.warc_writer import WarcWriterProcess
 
     settings = Settings(
         politeness=Politeness(per_host_concurrency=PER_HOST, delay=0, obey_robots=True),
@@ -289,7 +289,7 @@ def _client(args: argparse.Namespace) -> None:
     if args.kind == "httpx":
         import httpx  # noqa: F401  (imported before the clock starts, like ours)
     elif args.kind != "raw":
-        import scraper.fetcher  # noqa: F401
+        import scraper.fetch.fetcher  # noqa: F401
     profiler = None
     if args.profile:
         from pyinstrument import Profiler

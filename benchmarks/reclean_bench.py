@@ -18,10 +18,10 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from scraper.cluster import ClusterSpec, dask_executor
-from scraper.http import FetchedPage
-from scraper.rawstore import WarcStore
-from scraper.reclean import Summary, reclean
+from scraper.fetch.http import FetchedPage
+from scraper.jobs.cluster import ClusterSpec, dask_executor
+from scraper.jobs.reclean import Summary, reclean
+from scraper.store.warc import WarcStore
 
 FIXTURES = Path(__file__).resolve().parents[1] / "tests" / "fixtures"
 T0 = datetime(2026, 1, 5, 6, 0, tzinfo=UTC)

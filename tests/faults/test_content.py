@@ -15,8 +15,8 @@ from cleaner import Article, Reject, RejectReason
 from cleaner.limits import nesting_depth
 from scraper.discovery import DiscoveryError, load_listing_rules, parse_listing
 from scraper.errors import FetchError, TooLarge, TooManyRedirects
-from scraper.http import fetch_page, make_client
-from scraper.pipeline import clean_page
+from scraper.fetch.http import fetch_page, make_client
+from scraper.jobs.pipeline import clean_page
 from scraper.settings import Limits, Settings
 from tests.faults.rawserver import RawServer, Route, head, reply
 

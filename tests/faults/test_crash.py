@@ -26,7 +26,7 @@ from pathlib import Path
 import pytest
 
 from scraper.demo.server import DemoServer
-from scraper.rawstore import iter_pages
+from scraper.store.warc import iter_pages
 from tests.conftest import SCRAPER, run_scraper
 from tests.scraper.test_run import records, write_config
 
@@ -146,7 +146,7 @@ _UPDATE_UNDER_LIMIT = """
 import sys
 from pathlib import Path
 from scraper.errors import StorageError
-from scraper.storage import write_atomic
+from scraper.store.records import write_atomic
 try:
     write_atomic(Path(sys.argv[1]), "{\\"body\\": \\"" + "new words " * 20000 + "\\"}\\n")
 except StorageError as exc:

@@ -15,10 +15,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cleaner import Article, Reject
-from scraper.addresses import AddressPolicy
-from scraper.http import FetchedPage
-from scraper.pipeline import clean_page
-from scraper.storage import safe_component
+from scraper.fetch.addresses import AddressPolicy
+from scraper.fetch.http import FetchedPage
+from scraper.jobs.pipeline import clean_page
+from scraper.store.records import safe_component
 
 FUZZ = settings(
     max_examples=int(os.environ.get("SCRAPER_FUZZ_EXAMPLES", "80")),

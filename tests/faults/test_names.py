@@ -12,7 +12,7 @@ import pytest
 from pytest_httpserver import HTTPServer
 
 from cleaner import Reject, RejectReason, extract
-from scraper.storage import reject_path, safe_component, save_article, save_reject
+from scraper.store.records import reject_path, safe_component, save_article, save_reject
 from tests.conftest import run_scraper
 
 HOSTILE_NAMES = [

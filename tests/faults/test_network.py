@@ -18,8 +18,8 @@ from scraper.errors import (
     HTTPStatusError,
     NetworkError,
 )
-from scraper.fetcher import Fetcher, FetchRequest
-from scraper.http import fetch_page, make_client
+from scraper.fetch.fetcher import Fetcher, FetchRequest
+from scraper.fetch.http import fetch_page, make_client
 from scraper.settings import Politeness, RetryPolicy, Settings, Timeouts
 from tests.faults.rawserver import RawServer, Route, head, html, reply, reset
 from tests.scraper.test_fetcher import FakeTime, fake_fetcher

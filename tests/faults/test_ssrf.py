@@ -17,13 +17,13 @@ from typing import Any
 import pytest
 from pytest_httpserver import HTTPServer
 
-from scraper.addresses import AddressPolicy
 from scraper.discovery import discover, fetcher_fetch
+from scraper.discovery.sources import Source
 from scraper.errors import FetchError, ForbiddenAddress
-from scraper.fetcher import Fetcher, FetchRequest
-from scraper.http import fetch_page, make_client
+from scraper.fetch.addresses import AddressPolicy
+from scraper.fetch.fetcher import Fetcher, FetchRequest
+from scraper.fetch.http import fetch_page, make_client
 from scraper.settings import Politeness, Settings
-from scraper.sources import Source
 from tests.conftest import run_scraper
 from tests.faults.rawserver import RawServer, html, reply
 

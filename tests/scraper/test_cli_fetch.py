@@ -11,7 +11,7 @@ import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-from scraper.rawstore import iter_pages
+from scraper.store.warc import iter_pages
 from tests.conftest import fixture_bytes, run_scraper
 
 AGGREGATOR_NOISE = [

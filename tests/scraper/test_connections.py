@@ -12,10 +12,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from scraper.connections import HostConnections
-from scraper.http import make_client
+from scraper.fetch.connections import HostConnections
+from scraper.fetch.http import make_client
+from scraper.fetch.streams import AsyncioBackend
 from scraper.settings import Settings
-from scraper.streams import AsyncioBackend
 
 Answer = Callable[[int, bytes], bytes]  # (request number on this connection, head) -> bytes
 

@@ -27,10 +27,10 @@ from scraper.errors import (
     TooLarge,
     TooManyRedirects,
 )
-from scraper.fetcher import Fetcher, FetchOutcome, FetchRequest, parse_retry_after
-from scraper.http import HTML_TYPES
-from scraper.rawstore import WarcStore, iter_pages
+from scraper.fetch.fetcher import Fetcher, FetchOutcome, FetchRequest, parse_retry_after
+from scraper.fetch.http import HTML_TYPES
 from scraper.settings import Limits, Politeness, RetryPolicy, Settings
+from scraper.store.warc import WarcStore, iter_pages
 from tests.scraper.loopback import LoopbackServer, Reply, Seen
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
@@ -413,7 +413,7 @@ def test_user_agent_names_the_tool_and_is_overridable() -> None:
 
 def test_idle_host_pools_are_closed() -> None:
     """A crawl over many hosts must not keep every host's sockets open."""
-    from scraper.http import _PoolPerHost
+    from scraper.fetch.http import _PoolPerHost
 
     routes = {"/": lambda s: Reply.html(PAGE)}
 

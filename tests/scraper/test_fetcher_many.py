@@ -8,8 +8,8 @@ from pathlib import Path
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-from scraper.rawstore import iter_pages
-from scraper.state import StateDB
+from scraper.store.state import StateDB
+from scraper.store.warc import iter_pages
 from tests.conftest import fixture_bytes, run_scraper
 
 ROBOTS = "User-agent: *\nDisallow: /members/\n"

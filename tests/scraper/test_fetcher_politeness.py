@@ -7,7 +7,7 @@ import time
 from collections.abc import AsyncIterator, Iterator
 
 from scraper.errors import HTTPStatusError, NetworkError, RobotsDisallowed
-from scraper.fetcher import Fetcher, FetchOutcome, FetchRequest
+from scraper.fetch.fetcher import Fetcher, FetchOutcome, FetchRequest
 from scraper.settings import Politeness, RetryPolicy
 from tests.scraper.loopback import LoopbackServer, Reply, Seen
 from tests.scraper.test_fetcher import PAGE, FakeTime, fake_fetcher, run, settings

@@ -8,8 +8,8 @@ from pathlib import Path
 
 from warcio.archiveiterator import ArchiveIterator
 
-from scraper.http import FetchedPage
-from scraper.rawstore import WarcStore, iter_pages
+from scraper.fetch.http import FetchedPage
+from scraper.store.warc import WarcStore, iter_pages
 
 T0 = datetime(2026, 3, 1, 6, 0, tzinfo=UTC)
 

@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 
 from scraper.errors import StorageError
-from scraper.rawstore import WarcStore, iter_pages
-from scraper.rawwriter import WarcWriterProcess
-from scraper.rawwriter_child import encode, serve
+from scraper.store.warc import WarcStore, iter_pages
+from scraper.store.warc_writer import WarcWriterProcess
+from scraper.store.warc_writer_child import encode, serve
 from tests.scraper.test_rawstore import T0, _page
 
 
@@ -84,7 +84,7 @@ def test_a_frame_cut_by_a_dying_sender_is_dropped_whole(tmp_path: Path) -> None:
 _SENDER = """
 import sys
 from pathlib import Path
-from scraper.rawwriter import WarcWriterProcess
+from scraper.store.warc_writer import WarcWriterProcess
 from tests.scraper.test_rawwriter import _big_page
 
 store = WarcWriterProcess(Path(sys.argv[1]))
@@ -165,7 +165,7 @@ def test_a_killed_writer_is_an_error_not_silence(tmp_path: Path) -> None:
 _INTERRUPTED = """
 import sys
 from pathlib import Path
-from scraper.rawwriter import WarcWriterProcess
+from scraper.store.warc_writer import WarcWriterProcess
 from tests.scraper.test_rawwriter import _big_page
 
 count = 0

@@ -13,10 +13,10 @@ from typing import Any, TypeVar
 import pytest
 
 from cleaner import extract
-from scraper.lock import RunLock
-from scraper.reclean import reclean
-from scraper.reclean_tasks import index_file
-from scraper.storage import to_json
+from scraper.jobs.reclean import reclean
+from scraper.jobs.reclean_tasks import index_file
+from scraper.store.lock import RunLock
+from scraper.store.records import to_json
 from tests.conftest import run_scraper
 from tests.scraper.warc_pages import T0, article_html, mixed_store, page, tree, write_store
 
@@ -259,7 +259,7 @@ def test_cluster_without_dask_installed_exits_2(workdir: Path) -> None:
     hide = (
         "import sys; sys.modules['dask'] = None; sys.modules['distributed'] = None; "
         "sys.argv = ['scraper', 'reclean', '--cluster', 'local:2']; "
-        "from scraper.cli import main; main()"
+        "from scraper.commands.app import main; main()"
     )
 
     result = subprocess.run(

@@ -10,14 +10,14 @@ from typing import Any
 
 import pytest
 
-from scraper.cluster import (
+from scraper.jobs.cluster import (
     ClusterSpec,
     ClusterUnavailable,
     DaskExecutor,
     dask_executor,
     parse_cluster,
 )
-from scraper.reclean import reclean
+from scraper.jobs.reclean import reclean
 from tests.conftest import run_scraper
 from tests.scraper.warc_pages import mixed_store, tree
 

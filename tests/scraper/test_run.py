@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from scraper.demo.server import DemoServer
-from scraper.lock import RunLock
-from scraper.state import StateDB
+from scraper.store.lock import RunLock
+from scraper.store.state import StateDB
 from tests.conftest import run_scraper
 
 DEMO_TITLES = {

@@ -14,13 +14,13 @@ from pathlib import Path
 import pytest
 
 from scraper.demo.server import DemoServer
-from scraper.fetcher import FetchRequest
-from scraper.http import utc_now
-from scraper.politeness import host_key
-from scraper.progress import Reporter
-from scraper.run import run_once
-from scraper.sharded import shard_by_host
-from scraper.sources import SourcesConfig, load_sources
+from scraper.discovery.sources import SourcesConfig, load_sources
+from scraper.fetch.fetcher import FetchRequest
+from scraper.fetch.http import utc_now
+from scraper.fetch.politeness import host_key
+from scraper.jobs.progress import Reporter
+from scraper.jobs.run import run_once
+from scraper.jobs.sharded import shard_by_host
 from tests.conftest import run_scraper
 from tests.scraper.test_run import records, server, write_config
 
@@ -67,7 +67,7 @@ def _configured(workdir: Path, server: DemoServer, data_dir: Path) -> SourcesCon
 
 
 def test_worker_killed_mid_run_output_still_complete(server: DemoServer, workdir: Path) -> None:
-    from scraper.cluster import ClusterSpec, dask_executor
+    from scraper.jobs.cluster import ClusterSpec, dask_executor
 
     server.delay = 0.2  # a shard takes seconds, so the kill lands while it runs
     reference = _configured(workdir, server, workdir / "alone")

@@ -9,9 +9,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from scraper.discovery.sources import SourcesConfig, load_sources, parse_sources
 from scraper.errors import ConfigError
 from scraper.settings import Politeness
-from scraper.sources import SourcesConfig, load_sources, parse_sources
 
 REPO = Path(__file__).resolve().parents[2]
 

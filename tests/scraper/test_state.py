@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from scraper.errors import StorageError
-from scraper.state import SCHEMA_VERSION, StateDB
+from scraper.store.state import SCHEMA_VERSION, StateDB
 
 T0 = datetime(2026, 3, 1, 6, 0, tzinfo=UTC)
 URL = "https://paper.example/opinion/harbour-walls"

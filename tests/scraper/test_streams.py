@@ -11,7 +11,7 @@ from pathlib import Path
 import httpcore
 import pytest
 
-from scraper.streams import AsyncioBackend
+from scraper.fetch.streams import AsyncioBackend
 
 TLS = Path(__file__).parent.parent / "fixtures" / "tls"  # self-signed for 127.0.0.1
 Serve = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]

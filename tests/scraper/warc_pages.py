@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from scraper.http import FetchedPage
-from scraper.rawstore import WarcStore
+from scraper.fetch.http import FetchedPage
+from scraper.store.warc import WarcStore
 from tests.conftest import fixture_bytes
 
 T0 = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)

@@ -11,9 +11,9 @@ import typer
 
 from cleaner import ExtractionError, RejectReason, declared_url, extract, extract_text
 from cleaner.decode import decode_html
-from scraper.cli import app, fail
-from scraper.exitcodes import ExitCode
-from scraper.storage import to_json
+from scraper.commands.app import app, fail
+from scraper.commands.exitcodes import ExitCode
+from scraper.store.records import to_json
 
 # Markup near the start means HTML; anything else is treated as a text dump.
 _HTML_START = re.compile(rb"<(?:!doctype|html|head|body|meta|div|p|article)\b", re.IGNORECASE)

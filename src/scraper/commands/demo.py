@@ -8,17 +8,17 @@ from typing import Annotated
 
 import typer
 
-from scraper.cli import app, fail
+from scraper.commands.app import app, fail
+from scraper.commands.exitcodes import ExitCode
 from scraper.demo.server import DemoServer
 from scraper.demo.site import DemoSite
+from scraper.discovery.sources import Source, SourcesConfig
 from scraper.errors import StorageError
-from scraper.exitcodes import ExitCode
-from scraper.http import utc_now
-from scraper.lock import LockHeld, RunLock
-from scraper.progress import Reporter, choose_mode
-from scraper.run import run_once, summary_text
+from scraper.fetch.http import utc_now
+from scraper.jobs.progress import Reporter, choose_mode
+from scraper.jobs.run import run_once, summary_text
 from scraper.settings import Politeness, Settings
-from scraper.sources import Source, SourcesConfig
+from scraper.store.lock import LockHeld, RunLock
 
 
 def demo_config(site: DemoSite, data_dir: Path) -> SourcesConfig:

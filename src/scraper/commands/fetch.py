@@ -11,14 +11,21 @@ from typing import Annotated
 import typer
 
 from cleaner import Article, ExtractionError, extract
-from scraper.cli import ConfigOption, DataDirOption, UserAgentOption, app, fail, settings_from
+from scraper.commands.app import (
+    ConfigOption,
+    DataDirOption,
+    UserAgentOption,
+    app,
+    fail,
+    settings_from,
+)
+from scraper.commands.exitcodes import ExitCode, exit_code_for
 from scraper.errors import FetchError, StorageError
-from scraper.exitcodes import ExitCode, exit_code_for
-from scraper.fetcher import Fetcher, FetchRequest
-from scraper.http import HTML_TYPES, check_article_response
-from scraper.rawstore import WarcStore
+from scraper.fetch.fetcher import Fetcher, FetchRequest
+from scraper.fetch.http import HTML_TYPES, check_article_response
 from scraper.settings import Settings
-from scraper.storage import save_article, to_json, write_atomic
+from scraper.store.records import save_article, to_json, write_atomic
+from scraper.store.warc import WarcStore
 
 
 async def _fetch_article(url: str, settings: Settings, save: bool) -> Article:

@@ -10,15 +10,22 @@ from typing import Annotated
 import typer
 
 from cleaner import canonicalize_url
-from scraper.cli import ConfigOption, DataDirOption, UserAgentOption, app, fail, settings_from
+from scraper.commands.app import (
+    ConfigOption,
+    DataDirOption,
+    UserAgentOption,
+    app,
+    fail,
+    settings_from,
+)
+from scraper.commands.exitcodes import ExitCode
 from scraper.discovery import Link
+from scraper.discovery.sources import SourcesConfig
 from scraper.errors import StorageError
-from scraper.exitcodes import ExitCode
-from scraper.http import utc_now
-from scraper.lock import LockHeld, RunLock
-from scraper.progress import Reporter, choose_mode
-from scraper.run import Outcome, run_once
-from scraper.sources import SourcesConfig
+from scraper.fetch.http import utc_now
+from scraper.jobs.progress import Reporter, choose_mode
+from scraper.jobs.run import Outcome, run_once
+from scraper.store.lock import LockHeld, RunLock
 
 
 def read_url_file(path: Path) -> Iterator[str]:

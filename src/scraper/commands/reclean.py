@@ -9,12 +9,12 @@ from typing import Annotated, Any, TextIO
 
 import typer
 
-from scraper.cli import ConfigOption, DataDirOption, app, fail, settings_from
-from scraper.cluster import ClusterUnavailable, DaskNotInstalled, dask_executor, parse_cluster
+from scraper.commands.app import ConfigOption, DataDirOption, app, fail, settings_from
+from scraper.commands.exitcodes import ExitCode
 from scraper.errors import ConfigError, StorageError
-from scraper.exitcodes import ExitCode
-from scraper.lock import LockHeld, RunLock
-from scraper.reclean import Reporter, Summary, reclean
+from scraper.jobs.cluster import ClusterUnavailable, DaskNotInstalled, dask_executor, parse_cluster
+from scraper.jobs.reclean import Reporter, Summary, reclean
+from scraper.store.lock import LockHeld, RunLock
 
 _PHASES = {"index": "reading WARC headers", "clean": "cleaning"}
 _SHOWN_PROBLEMS = 10  # the first few are enough to act on; the count says the rest

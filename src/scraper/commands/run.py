@@ -9,16 +9,16 @@ from typing import Annotated
 
 import typer
 
-from scraper.cli import DataDirOption, app, fail
-from scraper.cluster import ClusterUnavailable, DaskNotInstalled, dask_executor, parse_cluster
+from scraper.commands.app import DataDirOption, app, fail
+from scraper.commands.exitcodes import ExitCode
+from scraper.discovery.sources import load_sources
 from scraper.errors import ConfigError, StorageError
-from scraper.exitcodes import ExitCode
-from scraper.http import utc_now
-from scraper.lock import LockHeld, RunLock
-from scraper.progress import Reporter, choose_mode
-from scraper.run import dry_run as discover_only
-from scraper.run import run_once, summary_json, summary_text
-from scraper.sources import load_sources
+from scraper.fetch.http import utc_now
+from scraper.jobs.cluster import ClusterUnavailable, DaskNotInstalled, dask_executor, parse_cluster
+from scraper.jobs.progress import Reporter, choose_mode
+from scraper.jobs.run import dry_run as discover_only
+from scraper.jobs.run import run_once, summary_json, summary_text
+from scraper.store.lock import LockHeld, RunLock
 
 
 @app.command()

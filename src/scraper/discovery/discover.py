@@ -13,18 +13,18 @@ from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from scraper.addresses import AddressPolicy
 from scraper.discovery.errors import DiscoveryError
 from scraper.discovery.feeds import parse_feed
 from scraper.discovery.links import Link, absolute_url, published_day
 from scraper.discovery.listing import ListingRules, load_listing_rules, parse_listing
 from scraper.discovery.sitemaps import SitemapRef, parse_sitemap
 from scraper.errors import FetchError, HTTPStatusError
-from scraper.fetcher import FetchRequest
+from scraper.fetch.addresses import AddressPolicy
+from scraper.fetch.fetcher import FetchRequest
 
 if TYPE_CHECKING:
-    from scraper.fetcher import Fetcher
-    from scraper.sources import Source
+    from scraper.discovery.sources import Source
+    from scraper.fetch.fetcher import Fetcher
 
 Fetch = Callable[[str], Awaitable[bytes]]
 """Returns the body of a URL, or raises `scraper.errors.FetchError`."""

@@ -1,4 +1,4 @@
-"""discover() against a real HTTP site on 127.0.0.1, fetched through scraper.http."""
+"""discover() against a real HTTP site on 127.0.0.1, fetched through scraper.fetch.http."""
 
 from __future__ import annotations
 
@@ -19,11 +19,11 @@ from scraper.discovery import (
     fetcher_fetch,
     load_listing_rules,
 )
+from scraper.discovery.sources import PolitenessOverride, Source
 from scraper.errors import HTTPStatusError
-from scraper.fetcher import Fetcher
-from scraper.http import fetch_page, make_client
+from scraper.fetch.fetcher import Fetcher
+from scraper.fetch.http import fetch_page, make_client
 from scraper.settings import Settings
-from scraper.sources import PolitenessOverride, Source
 from tests.scraper.discovery.helpers import discovery_bytes
 
 NOW = datetime(2025, 3, 15, 12, 0, tzinfo=UTC)

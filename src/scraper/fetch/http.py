@@ -1,6 +1,6 @@
 """The only module that knows httpx: one page fetched, streamed under a byte cap.
 
-Retries, politeness and robots.txt are layered on top in `scraper.fetcher`.
+Retries, politeness and robots.txt are layered on top in `scraper.fetch.fetcher`.
 """
 
 from __future__ import annotations
@@ -20,8 +20,6 @@ import brotli
 import httpcore
 import httpx
 
-from scraper.addresses import AddressPolicy, is_reserved_name
-from scraper.connections import HostConnections
 from scraper.errors import (
     Blocked,
     FetchError,
@@ -33,8 +31,10 @@ from scraper.errors import (
     TooLarge,
     TooManyRedirects,
 )
+from scraper.fetch.addresses import AddressPolicy, is_reserved_name
+from scraper.fetch.connections import HostConnections
+from scraper.fetch.streams import AsyncioBackend
 from scraper.settings import Settings
-from scraper.streams import AsyncioBackend
 
 Clock = Callable[[], datetime]
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})

@@ -6,8 +6,8 @@ core that was ~10 % of the fetch CPU. Here a read waits on one future with one t
 and "is the idle connection readable" (the server closed it, or sent something unasked)
 is a flag the protocol keeps up to date.
 
-These streams keep httpcore's network interface: `scraper.connections.HostConnections`
-speaks HTTP (h11) over them, and `scraper.http._GuardedBackend` resolves and checks every
+These streams keep httpcore's network interface: `scraper.fetch.connections.HostConnections`
+speaks HTTP (h11) over them, and `scraper.fetch.http._GuardedBackend` resolves and checks every
 address before it asks this backend to connect to one.
 """
 

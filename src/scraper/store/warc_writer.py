@@ -3,7 +3,7 @@
 Building and gzip-compressing the WARC records of a page costs ~1.1 ms of CPU, as much
 as fetching it; in a thread it would hold the GIL the event loop needs. Here the fetching
 process only pickles each page onto a pipe (without ever blocking the event loop while
-the pipe has room, see `append`) and a child process (`scraper.rawwriter_child`) writes
+the pipe has room, see `append`) and a child process (`scraper.store.warc_writer_child`) writes
 it with the ordinary `WarcStore`: same files, same rotation, same records.
 
 What a crash leaves:
@@ -31,9 +31,9 @@ from types import TracebackType
 from typing import Self
 
 from scraper.errors import StorageError
-from scraper.http import FetchedPage
-from scraper.rawstore import DEFAULT_COMPRESS_LEVEL, DEFAULT_MAX_FILE_BYTES
-from scraper.rawwriter_child import encode
+from scraper.fetch.http import FetchedPage
+from scraper.store.warc import DEFAULT_COMPRESS_LEVEL, DEFAULT_MAX_FILE_BYTES
+from scraper.store.warc_writer_child import encode
 
 _PIPE_BYTES = 1024 * 1024  # Linux's default ceiling for an unprivileged pipe
 DEFAULT_MAX_QUEUED = 8 * 1024 * 1024  # past this, `append` waits for the writer
@@ -62,7 +62,7 @@ class WarcWriterProcess:
         self._queued = 0
         self._failure: StorageError | None = None
         self._loop: asyncio.AbstractEventLoop | None = None  # watching the pipe for room
-        command = [sys.executable, "-m", "scraper.rawwriter_child", str(directory)]
+        command = [sys.executable, "-m", "scraper.store.warc_writer_child", str(directory)]
         command += [str(max_file_bytes), str(compress_level)]
         # A session of its own: a Ctrl-C at the terminal reaches the fetching process
         # only, which then closes the pipe; the writer stops at end of file, not mid-record.

@@ -1,9 +1,9 @@
-"""The WARC writer process: ``python -m scraper.rawwriter_child DIR MAX_FILE_BYTES LEVEL``.
+"""The WARC writer process: ``python -m scraper.store.warc_writer_child DIR MAX_FILE_BYTES LEVEL``.
 
 Reads pages from stdin, one frame each (a 4-byte length, then a pickled tuple of the
 page's fields), and appends them with `WarcStore` until end of file. It imports neither
 the cleaner nor httpx, so it is ready ~0.15 s after it starts instead of ~1 s, during
-which the fetcher's pages would pile up. The fetching side is `scraper.rawwriter`.
+which the fetcher's pages would pile up. The fetching side is `scraper.store.warc_writer`.
 """
 
 from __future__ import annotations
@@ -15,10 +15,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, TextIO, cast
 
-from scraper.rawstore import WarcStore
+from scraper.store.warc import WarcStore
 
 if TYPE_CHECKING:
-    from scraper.http import FetchedPage
+    from scraper.fetch.http import FetchedPage
 
 FRAME = struct.Struct("!I")  # length of the pickled page that follows
 _FIELDS = (

@@ -1,7 +1,7 @@
 """The `scraper` command line: the app, its shared options, and the entry point.
 
-Each command lives in its own module under `scraper.commands` and registers itself
-on `app` when imported.
+Every other module of `scraper.commands` holds one command and registers it on `app`
+when imported.
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from typing import Annotated, NoReturn
 import typer
 
 from scraper import __version__, commands
+from scraper.commands.exitcodes import ExitCode
 from scraper.errors import ConfigError
-from scraper.exitcodes import ExitCode
 from scraper.settings import Settings, load_settings
 
 app = typer.Typer(
@@ -73,9 +73,14 @@ def settings_from(config: Path | None, **overrides: object) -> Settings:
         fail(ExitCode.USAGE, str(exc))
 
 
+_NOT_COMMANDS = frozenset({"app", "exitcodes"})
+
+
 def _register_commands() -> None:
     """Import every module of `scraper.commands`; each adds its command(s) to `app`."""
     for module in pkgutil.iter_modules(commands.__path__):
+        if module.name in _NOT_COMMANDS:
+            continue
         importlib.import_module(f"{commands.__name__}.{module.name}")
 
 

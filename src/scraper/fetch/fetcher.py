@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from email.utils import parsedate_to_datetime
 from types import TracebackType
-from typing import Self
+from typing import Protocol, Self
 
 import httpx
 
@@ -31,13 +31,18 @@ from scraper.errors import (
     NetworkError,
     RobotsDisallowed,
 )
-from scraper.http import Clock, FetchedPage, address_policy, fetch_page, make_client, utc_now
-from scraper.politeness import HostRegistry, HostSlots, Monotonic, Sleep, host_key
-from scraper.rawstore import RawSink
-from scraper.robots import RobotsCache, RobotsRules, rules_from
+from scraper.fetch.http import Clock, FetchedPage, address_policy, fetch_page, make_client, utc_now
+from scraper.fetch.politeness import HostRegistry, HostSlots, Monotonic, Sleep, host_key
+from scraper.fetch.robots import RobotsCache, RobotsRules, rules_from
 from scraper.settings import Politeness, Settings
 
 _BLOCKING = frozenset({401, 403, 451})
+
+
+class RawSink(Protocol):
+    """Where the Fetcher appends every response (`store.warc` and `store.warc_writer` give one)."""
+
+    def append(self, page: FetchedPage) -> None: ...
 
 
 @dataclass(frozen=True)

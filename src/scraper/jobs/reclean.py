@@ -1,7 +1,7 @@
 """Re-run the pure cleaner over the raw WARC store and rebuild ``clean/`` and ``rejects/``.
 
 Two passes, each split into independent tasks that run in this process or on Dask workers
-(`scraper.cluster`), and the driver alone writes:
+(`scraper.jobs.cluster`), and the driver alone writes:
 
 1. index: one task per WARC file reads the headers of every response record (URL, WARC-Date,
    status, offset) without cleaning anything;
@@ -35,11 +35,11 @@ from pathlib import Path
 from typing import Protocol
 
 from cleaner import Article, RejectReason, article_id, canonicalize_url
-from scraper.cluster import Executor, InProcess
 from scraper.errors import StorageError
-from scraper.pipeline import settle_teaser
-from scraper.reclean_tasks import IndexEntry, clean_batch, index_file, list_warc_files
-from scraper.storage import to_json, write_atomic
+from scraper.jobs.cluster import Executor, InProcess
+from scraper.jobs.pipeline import settle_teaser
+from scraper.jobs.reclean_tasks import IndexEntry, clean_batch, index_file, list_warc_files
+from scraper.store.records import to_json, write_atomic
 
 Rank = tuple[bool, datetime, int, int]  # (definitive, WARC-Date, file index, offset)
 

@@ -20,18 +20,16 @@ from pathlib import Path
 from typing import Any
 
 from cleaner import Article, Reject, RejectReason, canonicalize_url
-from scraper.cluster import Executor
 from scraper.discovery import Link, discover, fetcher_fetch
+from scraper.discovery.sources import Source, SourcesConfig
 from scraper.errors import FetchError
-from scraper.fetcher import Fetcher, FetchOutcome, FetchRequest
-from scraper.http import HTML_TYPES, Clock, address_policy
-from scraper.pipeline import content_hash, reject_for_error, settle_teaser
-from scraper.progress import Reporter
-from scraper.rawwriter import WarcWriterProcess
-from scraper.sharded import Cleaned, fetch_and_judge, fetch_on_cluster
-from scraper.sources import Source, SourcesConfig
-from scraper.state import StateDB
-from scraper.storage import (
+from scraper.fetch.fetcher import Fetcher, FetchOutcome, FetchRequest
+from scraper.fetch.http import HTML_TYPES, Clock, address_policy
+from scraper.jobs.cluster import Executor
+from scraper.jobs.pipeline import content_hash, reject_for_error, settle_teaser
+from scraper.jobs.progress import Reporter
+from scraper.jobs.sharded import Cleaned, fetch_and_judge, fetch_on_cluster
+from scraper.store.records import (
     clean_path,
     load_json,
     remove_stale_temp_files,
@@ -39,6 +37,8 @@ from scraper.storage import (
     to_json,
     write_atomic,
 )
+from scraper.store.state import StateDB
+from scraper.store.warc_writer import WarcWriterProcess
 
 
 class Outcome(enum.StrEnum):

@@ -5,8 +5,8 @@ concurrent runs never interleave; files rotate by size. A record pair (request,
 response) is written in one go and flushed, so a crash leaves at most a truncated
 tail that readers skip.
 
-The WARC writer process (`scraper.rawwriter_child`) imports this module and should be
-ready at once: `scraper.errors` and `scraper.http`, which pull in the cleaner and httpx
+The WARC writer process (`scraper.store.warc_writer_child`) imports this module and should be
+ready at once: `scraper.errors` and `scraper.fetch.http`, which pull in the cleaner and httpx
 (~1 s), are imported here only where they are needed.
 """
 
@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from http import HTTPStatus
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, BinaryIO, Protocol, Self
+from typing import TYPE_CHECKING, BinaryIO, Self
 from urllib.parse import urlsplit
 
 from isal import isal_zlib
@@ -31,7 +31,7 @@ from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
 if TYPE_CHECKING:
-    from scraper.http import FetchedPage
+    from scraper.fetch.http import FetchedPage
 
 DEFAULT_MAX_FILE_BYTES = 256 * 1024 * 1024  # keeps files easy to move and shard
 # At hundreds of pages/s the CPU is the scarce part. Per 50 KB page (fundus-dev pages):
@@ -41,12 +41,6 @@ DEFAULT_COMPRESS_LEVEL = 1
 # A WARC field of our own on responses that are not article fetches (robots.txt, feeds,
 # sitemaps, listings): absent means an article fetch, as in files written before it.
 PURPOSE_HEADER = "Scraper-Purpose"
-
-
-class RawSink(Protocol):
-    """Where the Fetcher appends every response: `WarcStore`, or `rawwriter.WarcWriterProcess`."""
-
-    def append(self, page: FetchedPage) -> None: ...
 
 
 class WarcStore:
@@ -198,7 +192,7 @@ def iter_pages(path: Path) -> Iterator[FetchedPage]:
 
 def page_from_record(record: ArcWarcRecord) -> FetchedPage | None:
     """The page in a WARC response record, as `iter_pages` yields it; None for other records."""
-    from scraper.http import FetchedPage  # here, not at the top: see the module note
+    from scraper.fetch.http import FetchedPage  # here, not at the top: see the module note
 
     if record.rec_type != "response" or record.http_headers is None:
         return None

@@ -16,13 +16,13 @@ from collections.abc import AsyncIterator, Mapping
 from pathlib import Path
 
 from cleaner import Article, Reject
-from scraper.cluster import Executor
 from scraper.errors import NetworkError
-from scraper.fetcher import Fetcher, FetchOutcome, FetchRequest
-from scraper.pipeline import judge
-from scraper.politeness import host_key
-from scraper.rawstore import WarcStore
+from scraper.fetch.fetcher import Fetcher, FetchOutcome, FetchRequest
+from scraper.fetch.politeness import host_key
+from scraper.jobs.cluster import Executor
+from scraper.jobs.pipeline import judge
 from scraper.settings import Settings
+from scraper.store.warc import WarcStore
 
 Cleaned = tuple[FetchOutcome, Article | Reject | None]
 

@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 from protego import Protego
 
 from scraper.errors import FetchError
-from scraper.http import FetchedPage
+from scraper.fetch.http import FetchedPage
 
 _MAX_ROBOTS_BYTES = 500 * 1024
 

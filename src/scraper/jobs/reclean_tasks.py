@@ -20,9 +20,9 @@ from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
 
 from cleaner import Article
-from scraper.pipeline import clean_page
-from scraper.rawstore import PURPOSE_HEADER, page_from_record
-from scraper.storage import clean_path, reject_path, to_json
+from scraper.jobs.pipeline import clean_page
+from scraper.store.records import clean_path, reject_path, to_json
+from scraper.store.warc import PURPOSE_HEADER, page_from_record
 
 _PATTERNS = ("*.warc.gz", "*.warc")
 _GZIP_MAGIC = b"\x1f\x8b\x08"

@@ -6,8 +6,8 @@ import hashlib
 
 from cleaner import Article, ExtractionError, Reject, extract
 from scraper.errors import FetchError
-from scraper.fetcher import FetchOutcome
-from scraper.http import FetchedPage, check_article_response
+from scraper.fetch.fetcher import FetchOutcome
+from scraper.fetch.http import FetchedPage, check_article_response
 
 
 def clean_page(page: FetchedPage) -> Article | Reject:

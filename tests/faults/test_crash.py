@@ -28,7 +28,7 @@ import pytest
 from scraper.demo.server import DemoServer
 from scraper.store.warc import iter_pages
 from tests.conftest import SCRAPER, run_scraper
-from tests.scraper.test_run import records, write_config
+from tests.scraper.jobs.test_run import records, write_config
 
 KILLS = int(os.environ.get("SCRAPER_FAULT_KILLS", "3"))
 

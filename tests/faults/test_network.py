@@ -22,7 +22,7 @@ from scraper.fetch.fetcher import Fetcher, FetchRequest
 from scraper.fetch.http import fetch_page, make_client
 from scraper.settings import Politeness, RetryPolicy, Settings, Timeouts
 from tests.faults.rawserver import RawServer, Route, head, html, reply, reset
-from tests.scraper.test_fetcher import FakeTime, fake_fetcher
+from tests.scraper.fetch.test_fetcher import FakeTime, fake_fetcher
 
 PAGE = "<html><head><title>Ferry timetable</title></head><body><p>Boats at nine.</p></body></html>"
 

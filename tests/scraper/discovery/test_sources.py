@@ -13,7 +13,7 @@ from scraper.discovery.sources import SourcesConfig, load_sources, parse_sources
 from scraper.errors import ConfigError
 from scraper.settings import Politeness
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 
 MINIMAL = """
 [[sources]]

@@ -13,7 +13,7 @@ import pytest
 
 from scraper.fetch.streams import AsyncioBackend
 
-TLS = Path(__file__).parent.parent / "fixtures" / "tls"  # self-signed for 127.0.0.1
+TLS = Path(__file__).parents[2] / "fixtures" / "tls"  # self-signed for 127.0.0.1
 Serve = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
 
 

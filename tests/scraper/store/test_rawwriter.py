@@ -18,7 +18,7 @@ from scraper.errors import StorageError
 from scraper.store.warc import WarcStore, iter_pages
 from scraper.store.warc_writer import WarcWriterProcess
 from scraper.store.warc_writer_child import encode, serve
-from tests.scraper.test_rawstore import T0, _page
+from tests.scraper.store.test_rawstore import T0, _page
 
 
 def _column(i: int, size: int = 50_000) -> bytes:
@@ -85,7 +85,7 @@ _SENDER = """
 import sys
 from pathlib import Path
 from scraper.store.warc_writer import WarcWriterProcess
-from tests.scraper.test_rawwriter import _big_page
+from tests.scraper.store.test_rawwriter import _big_page
 
 store = WarcWriterProcess(Path(sys.argv[1]))
 print(store.pid, flush=True)
@@ -103,7 +103,7 @@ def test_the_fetching_process_killed_leaves_every_page_it_sent_complete(tmp_path
         [sys.executable, "-c", _SENDER, str(tmp_path)],
         stdout=subprocess.PIPE,
         text=True,
-        cwd=Path(__file__).parent.parent.parent,
+        cwd=Path(__file__).parents[3],
     )
     assert sender.stdout is not None
     writer = int(sender.stdout.readline())
@@ -166,7 +166,7 @@ _INTERRUPTED = """
 import sys
 from pathlib import Path
 from scraper.store.warc_writer import WarcWriterProcess
-from tests.scraper.test_rawwriter import _big_page
+from tests.scraper.store.test_rawwriter import _big_page
 
 count = 0
 try:
@@ -188,7 +188,7 @@ def test_ctrl_c_stops_the_fetcher_and_the_writer_still_writes_all_it_was_sent(
         [sys.executable, "-c", _INTERRUPTED, str(tmp_path)],
         stdout=subprocess.PIPE,
         text=True,
-        cwd=Path(__file__).parent.parent.parent,
+        cwd=Path(__file__).parents[3],
         start_new_session=True,  # its own process group, as a terminal would have it
     )
     assert fetcher.stdout is not None

@@ -22,7 +22,7 @@ from scraper.jobs.progress import Reporter
 from scraper.jobs.run import run_once
 from scraper.jobs.sharded import shard_by_host
 from tests.conftest import run_scraper
-from tests.scraper.test_run import records, server, write_config
+from tests.scraper.jobs.test_run import records, server, write_config
 
 pytest.importorskip("distributed", reason="the [dask] extra is not installed")
 

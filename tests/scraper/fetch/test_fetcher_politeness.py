@@ -9,8 +9,8 @@ from collections.abc import AsyncIterator, Iterator
 from scraper.errors import HTTPStatusError, NetworkError, RobotsDisallowed
 from scraper.fetch.fetcher import Fetcher, FetchOutcome, FetchRequest
 from scraper.settings import Politeness, RetryPolicy
+from tests.scraper.fetch.test_fetcher import PAGE, FakeTime, fake_fetcher, run, settings
 from tests.scraper.loopback import LoopbackServer, Reply, Seen
-from tests.scraper.test_fetcher import PAGE, FakeTime, fake_fetcher, run, settings
 
 
 def _slow_page(seen: Seen) -> Reply:

@@ -191,7 +191,7 @@ def test_a_cookie_set_on_a_redirect_goes_back_to_the_site() -> None:
 
 
 def test_https_through_the_transport_verifies_and_keeps_the_connection() -> None:
-    tls_dir = Path(__file__).parent.parent / "fixtures" / "tls"  # self-signed for 127.0.0.1
+    tls_dir = Path(__file__).parents[2] / "fixtures" / "tls"  # self-signed for 127.0.0.1
     server_tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     server_tls.load_cert_chain(tls_dir / "cert.pem", tls_dir / "key.pem")
     server = CountingServer(lambda n, head: _ok(b"over TLS %d" % n))

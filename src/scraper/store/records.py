@@ -7,11 +7,13 @@ import hashlib
 import json
 import os
 import re
-import tempfile
+import secrets
 import unicodedata
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
+
+from anyascii import anyascii
 
 from cleaner import Article, Reject, article_id
 from scraper.errors import StorageError
@@ -25,8 +27,12 @@ _RESERVED = frozenset(
 
 
 def safe_component(name: str, fallback: str = "unknown") -> str:
-    """A lower-case ASCII file-name component for ``name``: no separators, dots or devices."""
-    folded = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii")
+    """A lower-case ASCII file-name component for ``name``: no separators, dots or devices.
+
+    Names in other scripts are transliterated ("Новая газета" -> "novaya-gazeta",
+    "人民日报" -> "renminribao"), so every publisher gets a folder a person can read.
+    """
+    folded = anyascii(unicodedata.normalize("NFKC", name))
     slug = _UNSAFE.sub("-", folded.lower()).strip("-._")[:_MAX_COMPONENT].strip("-._")
     if not slug or slug.split(".")[0] in _RESERVED:
         return fallback if not slug else f"_{slug}"
@@ -44,12 +50,14 @@ def write_atomic(path: Path, text: str) -> None:
     Raises:
         StorageError: the directory cannot be created or the disk refused the write.
     """
+    temp = path.parent / f".{path.name}.{secrets.token_hex(6)}.tmp"
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, temp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        # Mode 0666 less the umask, as the WARC files and the state database get: one
+        # umask decides who may read everything under data/ (mkstemp would force 0600).
+        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     except OSError as exc:
         raise StorageError(f"cannot write {path}: {exc.strerror or exc}") from exc
-    temp = Path(temp_name)
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
             handle.write(text)
@@ -78,8 +86,10 @@ def remove_stale_temp_files(data_dir: Path) -> int:
 
 
 def clean_path(data_dir: Path, article: Article) -> Path:
-    """``data/clean/<source>/<id>.json`` for an article."""
-    return data_dir / "clean" / safe_component(article.source) / f"{article.id}.json"
+    """``data/clean/<source>/<id>.json`` for an article (the host when the name has no
+    letters to spell a folder with)."""
+    host = safe_component(urlsplit(article.url).hostname or "")
+    return data_dir / "clean" / safe_component(article.source, host) / f"{article.id}.json"
 
 
 def save_article(data_dir: Path, article: Article) -> Path:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import io
 import os
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from http import HTTPStatus
 from pathlib import Path
@@ -30,6 +30,8 @@ from warcio.recordloader import ArcWarcRecord
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
+from scraper import __version__
+
 if TYPE_CHECKING:
     from scraper.fetch.http import FetchedPage
 
@@ -41,6 +43,8 @@ DEFAULT_COMPRESS_LEVEL = 1
 # A WARC field of our own on responses that are not article fetches (robots.txt, feeds,
 # sitemaps, listings): absent means an article fetch, as in files written before it.
 PURPOSE_HEADER = "Scraper-Purpose"
+SOFTWARE = f"opinion-scraper/{__version__} (warcio)"
+WARC_FORMAT = "WARC File Format 1.0"
 
 
 class WarcStore:
@@ -80,16 +84,41 @@ class WarcStore:
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
             self._path = self.directory / name
+            # Created as open() creates files (0666 less the umask), like the records.
             self._handle = self._path.open("ab")
         except OSError as exc:
             raise _storage_error(f"cannot open raw store {self.directory}: {exc.strerror}") from exc
+        # Every file starts with a warcinfo record saying what wrote it (WARC 1.0, 6.2).
+        buffer = io.BytesIO()
+        writer = WARCWriter(buffer, gzip=False)
+        info = writer.create_warcinfo_record(name, {"software": SOFTWARE, "format": WARC_FORMAT})
+        self._write_members(writer, buffer, [info])
         return self._handle
+
+    def _write_members(
+        self, writer: WARCWriter, buffer: io.BytesIO, records: Iterable[ArcWarcRecord]
+    ) -> None:
+        """Append ``records``, one gzip member each (as the WARC spec asks), at our level."""
+        assert self._handle is not None
+        members = []
+        for record in records:
+            writer.write_record(record)
+            compressor = isal_zlib.compressobj(
+                self.compress_level, isal_zlib.DEFLATED, isal_zlib.MAX_WBITS | 16
+            )
+            members.append(compressor.compress(buffer.getvalue()) + compressor.flush())
+            buffer.seek(0)
+            buffer.truncate()
+        try:
+            self._handle.write(b"".join(members))
+            self._handle.flush()
+        except OSError as exc:
+            raise _storage_error(f"cannot write raw store {self._path}: {exc.strerror}") from exc
 
     def append(self, page: FetchedPage) -> None:
         """Write the request and response of ``page`` as two WARC records."""
-        handle = self._handle
-        if handle is None or handle.tell() >= self.max_file_bytes:
-            handle = self._open_next()
+        if self._handle is None or self._handle.tell() >= self.max_file_bytes:
+            self._open_next()
         buffer = io.BytesIO()
         writer = WARCWriter(buffer, gzip=False)
         date = page.fetched_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -118,23 +147,13 @@ class WarcStore:
                 page.request_headers,
                 is_http_request=True,
             ),
-            warc_headers_dict={"WARC-Date": date},
+            warc_headers_dict={
+                "WARC-Date": date,
+                # The pair is one exchange: readers find the request of a response by it.
+                "WARC-Concurrent-To": response.rec_headers.get_header("WARC-Record-ID"),
+            },
         )
-        # One gzip member per record, as the WARC spec asks, compressed here at our level.
-        members = []
-        for record in (response, request):
-            writer.write_record(record)
-            compressor = isal_zlib.compressobj(
-                self.compress_level, isal_zlib.DEFLATED, isal_zlib.MAX_WBITS | 16
-            )
-            members.append(compressor.compress(buffer.getvalue()) + compressor.flush())
-            buffer.seek(0)
-            buffer.truncate()
-        try:
-            handle.write(b"".join(members))
-            handle.flush()
-        except OSError as exc:
-            raise _storage_error(f"cannot write raw store {self._path}: {exc.strerror}") from exc
+        self._write_members(writer, buffer, (response, request))
 
     def close(self) -> None:
         if self._handle is not None:

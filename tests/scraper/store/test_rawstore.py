@@ -9,6 +9,7 @@ from pathlib import Path
 from warcio.archiveiterator import ArchiveIterator
 
 from scraper.fetch.http import FetchedPage
+from scraper.jobs.reclean_tasks import index_file
 from scraper.store.warc import WarcStore, iter_pages
 
 T0 = datetime(2026, 3, 1, 6, 0, tzinfo=UTC)
@@ -48,14 +49,58 @@ def test_records_are_separate_gzip_members_readable_by_warcio(tmp_path: Path) ->
         store.append(_page(2))
     (path,) = tmp_path.glob("*.warc.gz")
     data = path.read_bytes()
-    assert data.count(b"\x1f\x8b\x08") == 4, "one gzip member per record"
-    assert gzip.decompress(data).count(b"WARC/1") == 4
+    assert data.count(b"\x1f\x8b\x08") == 5, "one gzip member per record"
+    assert gzip.decompress(data).count(b"WARC/1") == 5
     with path.open("rb") as handle:
         kinds = [
             (r.rec_type, r.rec_headers.get_header("WARC-Payload-Digest") is not None)
             for r in ArchiveIterator(handle)
         ]
-    assert kinds == [("response", True), ("request", True)] * 2
+    assert kinds == [("warcinfo", False)] + [("response", True), ("request", True)] * 2
+
+
+def test_each_file_opens_with_warcinfo_and_requests_point_to_their_response(
+    tmp_path: Path,
+) -> None:
+    with WarcStore(tmp_path, max_file_bytes=1000) as store:
+        for i in range(4):
+            store.append(_page(i))
+    files = sorted(tmp_path.glob("*.warc.gz"))
+    assert len(files) >= 2
+    for path in files:
+        with path.open("rb") as handle:
+            records = [
+                (r.rec_type, dict(r.rec_headers.headers), r.content_stream().read())
+                for r in ArchiveIterator(handle)
+            ]
+        kind, headers, payload = records[0]
+        assert kind == "warcinfo"
+        assert headers["WARC-Filename"] == path.name
+        assert b"software: opinion-scraper/" in payload
+        responses = {h["WARC-Record-ID"]: h for k, h, _ in records if k == "response"}
+        requests = [h for k, h, _ in records if k == "request"]
+        assert requests and len(requests) == len(responses)
+        for request in requests:
+            response = responses[request["WARC-Concurrent-To"]]
+            assert response["WARC-Target-URI"] == request["WARC-Target-URI"]
+
+
+def test_files_written_before_warcinfo_still_read(tmp_path: Path) -> None:
+    with WarcStore(tmp_path) as store:
+        store.append(_page(1))
+        store.append(_page(2))
+    (path,) = tmp_path.glob("*.warc.gz")
+    data = path.read_bytes()
+    # An older file: no warcinfo member at the start.
+    path.write_bytes(data[data.index(b"\x1f\x8b\x08", 3) :])
+    with path.open("rb") as handle:
+        assert next(iter(ArchiveIterator(handle))).rec_type == "response"
+    assert [p.final_url for p in iter_pages(path)] == [
+        "http://127.0.0.1/col/1",
+        "http://127.0.0.1/col/2",
+    ]
+    index = index_file(str(path))
+    assert index.damage is None and len(index.entries) == 2
 
 
 def test_truncated_tail_keeps_what_came_before(tmp_path: Path) -> None:

@@ -8,7 +8,7 @@ import socket
 import time
 from typing import Any
 
-import httpx
+import aiohttp
 import pytest
 
 from scraper.errors import (
@@ -246,8 +246,8 @@ def test_the_fetcher_retries_network_faults_then_reports_them() -> None:
     assert outcomes["reset"].attempts == 2
 
 
-def test_httpx_stays_inside_the_fetch_error_hierarchy() -> None:
-    """No httpx exception type leaks out of fetch_page for a malformed URL either."""
+def test_aiohttp_stays_inside_the_fetch_error_hierarchy() -> None:
+    """No aiohttp exception type leaks out of fetch_page for a malformed URL either."""
 
     async def main() -> None:
         settings = quick()
@@ -257,11 +257,11 @@ def test_httpx_stays_inside_the_fetch_error_hierarchy() -> None:
     with pytest.raises(FetchError):
         try:
             asyncio.run(main())
-        except httpx.HTTPError as exc:  # pragma: no cover - the failure this guards against
-            pytest.fail(f"httpx error leaked: {exc!r}")
+        except aiohttp.ClientError as exc:  # pragma: no cover - the failure this guards against
+            pytest.fail(f"aiohttp error leaked: {exc!r}")
 
 
-def test_redirect_to_a_url_httpx_cannot_build_is_refused_once() -> None:
+def test_redirect_to_a_url_that_cannot_be_requested_is_refused_once() -> None:
     """A `Location: data:…` is not a network fault: refused, not retried."""
     fake = FakeTime()
     settings = Settings(

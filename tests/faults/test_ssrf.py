@@ -105,9 +105,10 @@ async def _through_redirect(location_for: Any, settings: Settings) -> tuple[Any,
     "location",
     [
         "http://127.0.0.2:{port}/admin",  # an IP literal: refused before any request
-        "http://127.0.2:{port}/admin",  # numeric forms a name check misses; the resolver
-        "http://2130706434:{port}/admin",  # turns each into 127.0.0.2 (no DNS query) and
-        "http://0x7f.0.0.2:{port}/admin",  # the connect-time check refuses that address
+        "http://127.0.2:{port}/admin",  # legacy all-digit forms: aiohttp refuses them
+        "http://2130706434:{port}/admin",  # outright (not canonical IPv4)
+        "http://0x7f.0.0.2:{port}/admin",  # the resolver turns it into 127.0.0.2 (no DNS
+        "http://0x7f.2:{port}/admin",  # query) and the resolved address is refused
         "http://localhost:{port}/admin",
     ],
 )
@@ -125,8 +126,8 @@ def test_redirect_to_another_scheme_is_refused(location: str) -> None:
     assert isinstance(result, ForbiddenAddress)
 
 
-def test_a_location_httpx_cannot_parse_is_a_clean_error() -> None:
-    """httpx parses Location itself (for ``next_request``) and refuses ``data:,x``."""
+def test_a_location_that_is_not_a_web_url_is_a_clean_error() -> None:
+    """``data:,x`` has no host to request."""
     result, _ = asyncio.run(_through_redirect(lambda port: "data:,hi", public_settings()))
     assert isinstance(result, FetchError)
 
@@ -134,10 +135,22 @@ def test_a_location_httpx_cannot_parse_is_a_clean_error() -> None:
 def test_allow_private_addresses_lets_the_redirect_through() -> None:
     settings = public_settings(allow_private_addresses=True)
     result, hits = asyncio.run(
-        _through_redirect(lambda port: f"http://127.0.2:{port}/admin", settings)
+        _through_redirect(lambda port: f"http://0x7f.0.0.2:{port}/admin", settings)
     )
     assert not isinstance(result, FetchError), result
     assert result.status == 200 and hits == 1
+
+
+@pytest.mark.parametrize("host", ["127.0.2", "2130706434", "017700000002"])
+def test_legacy_numeric_hosts_are_never_requested(host: str) -> None:
+    """All-digit IPv4 spellings other than the dotted quad are refused even where private
+    addresses are allowed: aiohttp will not connect to them, and neither is retried."""
+    settings = public_settings(allow_private_addresses=True)
+    result, hits = asyncio.run(
+        _through_redirect(lambda port: f"http://{host}:{port}/admin", settings)
+    )
+    assert isinstance(result, ForbiddenAddress) and "canonical" in result.detail
+    assert hits == 0
 
 
 def test_a_name_resolving_to_a_private_address_is_refused_by_default() -> None:
@@ -149,7 +162,7 @@ def test_a_name_resolving_to_a_private_address_is_refused_by_default() -> None:
             make_client(settings) as client,
         ):
             try:
-                return await fetch_page(client, f"http://127.0.2:{server.port}/", settings)
+                return await fetch_page(client, f"http://0x7f.0.0.2:{server.port}/", settings)
             except FetchError as exc:
                 return exc
 

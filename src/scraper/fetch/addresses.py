@@ -1,9 +1,13 @@
 """Which URLs the scraper may reach: http(s) only, and no hop from public into private.
 
-Two layers: `AddressPolicy.hop_refusal` judges a URL by its text before any request
+Two layers: `AddressPolicy.hop_refusal` judges a URL by its host before any request
 (scheme, IP literals, local names), and `AddressPolicy.peer_refusal` judges the
 addresses a DNS name resolves to, at connect time, so a public-looking name (or a
-numeric form such as ``127.1`` or ``2130706433``) cannot lead into a private network.
+numeric form such as ``0x7f.1``) cannot lead into a private network.
+
+The host judged is the one the HTTP client will use: yarl (aiohttp's URL type) maps it
+through IDNA/UTS-46, which turns full stops such as U+3002 or U+FF0E and fullwidth
+digits into ASCII, so ``127。0。0。1`` is judged as the ``127.0.0.1`` it becomes.
 """
 
 from __future__ import annotations
@@ -11,7 +15,8 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Iterable
 from dataclasses import dataclass
-from urllib.parse import urlsplit
+
+from yarl import URL
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 _LOCAL_NAMES = frozenset({"localhost", "localhost.localdomain", "ip6-localhost"})
@@ -24,6 +29,20 @@ def _address(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
         return ipaddress.ip_address(host.strip("[]").split("%")[0])
     except ValueError:
         return None
+
+
+def is_ip_literal(host: str) -> bool:
+    """True for an IP address in a standard form (what aiohttp connects to unresolved)."""
+    return _address(host) is not None
+
+
+def url_host(url: str) -> str | None:
+    """The host of ``url`` exactly as the HTTP client will send and connect to it.
+
+    Raises:
+        ValueError: a URL the client cannot parse (a bad port, an unbalanced bracket).
+    """
+    return URL(url).raw_host
 
 
 def is_reserved_name(host: str) -> bool:
@@ -61,13 +80,12 @@ class AddressPolicy:
     def hop_refusal(self, from_url: str | None, to_url: str) -> str | None:
         """Why the scraper must not go from ``from_url`` to ``to_url``, or None when it may."""
         try:
-            parts = urlsplit(to_url)
-            hostname = parts.hostname
-            parts.port  # noqa: B018 - raises ValueError for a port out of range
-            from_host = (urlsplit(from_url).hostname or "") if from_url else ""
+            target = URL(to_url)
+            hostname = target.raw_host
+            from_host = (url_host(from_url) or "") if from_url else ""
         except ValueError as exc:  # "http://[::1/": an unbalanced IPv6 bracket, a bad port
             return f"refusing malformed URL {to_url!r} ({exc})"
-        if parts.scheme.lower() not in ("http", "https"):
+        if target.scheme.lower() not in ("http", "https"):
             return f"refusing non-http(s) URL {to_url!r}"
         if not hostname:
             return f"refusing URL without a host {to_url!r}"

@@ -20,8 +20,6 @@ from email.utils import parsedate_to_datetime
 from types import TracebackType
 from typing import Protocol, Self
 
-import httpx
-
 from scraper.errors import (
     Blocked,
     FetchError,
@@ -31,7 +29,15 @@ from scraper.errors import (
     NetworkError,
     RobotsDisallowed,
 )
-from scraper.fetch.http import Clock, FetchedPage, address_policy, fetch_page, make_client, utc_now
+from scraper.fetch.http import (
+    Client,
+    Clock,
+    FetchedPage,
+    address_policy,
+    fetch_page,
+    make_client,
+    utc_now,
+)
 from scraper.fetch.politeness import HostRegistry, HostSlots, Monotonic, Sleep, host_key
 from scraper.fetch.robots import RobotsCache, RobotsRules, rules_from
 from scraper.settings import Politeness, Settings
@@ -141,7 +147,7 @@ class Fetcher:
         self._monotonic = monotonic
         self._hosts = HostRegistry(monotonic, sleep)
         self._robots = RobotsCache()
-        self._client: httpx.AsyncClient | None = None
+        self._client: Client | None = None
         self.max_in_flight = max_in_flight
         self.max_buffered = max(max_buffered, 1)
 

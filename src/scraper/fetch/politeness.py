@@ -9,7 +9,8 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from urllib.parse import urlsplit
+
+from yarl import URL
 
 from scraper.settings import Politeness
 
@@ -18,13 +19,14 @@ Monotonic = Callable[[], float]
 
 
 def host_key(url: str) -> str:
-    """The politeness key of ``url``: lower-case host and explicit port (``""`` if none)."""
+    """The politeness key of ``url``: the host as the client connects to it (lower case,
+    IDNA-mapped, so two spellings of one host share its slots) and the port."""
     try:
-        parts = urlsplit(url)
-        port = parts.port or {"http": 80, "https": 443}.get(parts.scheme.lower(), 0)
+        parts = URL(url)
+        port = parts.port or 0
     except ValueError:
         return ""
-    return f"{(parts.hostname or '').lower()}:{port}"
+    return f"{parts.raw_host or ''}:{port}"
 
 
 class HostSlots:

@@ -11,9 +11,9 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from urllib.parse import urlsplit
 
 from protego import Protego
+from yarl import URL
 
 from scraper.errors import FetchError
 from scraper.fetch.http import FetchedPage
@@ -43,8 +43,7 @@ class RobotsRules:
 
 def robots_url(url: str) -> str:
     """``scheme://host[:port]/robots.txt`` for the origin of ``url``."""
-    parts = urlsplit(url)
-    return f"{parts.scheme.lower()}://{parts.netloc.lower()}/robots.txt"
+    return str(URL(url).origin() / "robots.txt")  # the host as the client will send it
 
 
 def rules_from(page: FetchedPage | None, error: FetchError | None) -> RobotsRules:

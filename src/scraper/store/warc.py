@@ -6,7 +6,7 @@ response) is written in one go and flushed, so a crash leaves at most a truncate
 tail that readers skip.
 
 The WARC writer process (`scraper.store.warc_writer_child`) imports this module and should be
-ready at once: `scraper.errors` and `scraper.fetch.http`, which pull in the cleaner and httpx
+ready at once: `scraper.errors` and `scraper.fetch.http`, which pull in the cleaner and aiohttp
 (~1 s), are imported here only where they are needed.
 """
 

@@ -2,7 +2,7 @@
 
 Reads pages from stdin, one frame each (a 4-byte length, then a pickled tuple of the
 page's fields), and appends them with `WarcStore` until end of file. It imports neither
-the cleaner nor httpx, so it is ready ~0.15 s after it starts instead of ~1 s, during
+the cleaner nor aiohttp, so it is ready ~0.15 s after it starts instead of ~1 s, during
 which the fetcher's pages would pile up. The fetching side is `scraper.store.warc_writer`.
 """
 

@@ -2,7 +2,8 @@
 
 from cleaner.errors import CleanerError, ExtractionError, RulesError
 from cleaner.extract import declared_url, extract
-from cleaner.models import Article, Reject, RejectReason
+from cleaner.models import Article, Reject
+from cleaner.reasons import RejectReason
 from cleaner.rules import SiteRules, builtin_rules, parse_rules
 from cleaner.text import extract_text
 from cleaner.urls import article_id, canonicalize_url

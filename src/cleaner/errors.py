@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pydantic import ValidationError
 
-from cleaner.models import RejectReason
+from cleaner.reasons import RejectReason
 
 
 class CleanerError(Exception):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from datetime import datetime
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlsplit
 
 import lxml.html  # type: ignore[import-untyped]
 import trafilatura
@@ -17,15 +17,27 @@ from selectolax.lexbor import LexborNode as Node
 
 from cleaner.authors import byline_authors, clean_authors, strip_byline_prefix
 from cleaner.body import extract_body
+from cleaner.credits import (
+    Credit,
+    credit_from_selectors,
+    find_credit_element,
+    is_own_name,
+    link_named,
+    own_names,
+)
 from cleaner.dates import normalize_date, pick_date
 from cleaner.decode import decode_html
 from cleaner.embedded import embedded_article_html
 from cleaner.errors import ExtractionError, rejection
 from cleaner.limits import check_size, check_structure
 from cleaner.metadata import PageMetadata, read_metadata
-from cleaner.models import Article, RejectReason
+from cleaner.models import Article
 from cleaner.noise import is_noise_line, normalize_text, strip_truncation, text_key
+from cleaner.pages import PageInfo, canonical_page_url, refuse_listing
+from cleaner.reasons import RejectReason
+from cleaner.relative_dates import is_relative_date, resolve_relative_date
 from cleaner.rules import SiteRules, find_rules
+from cleaner.teasers import teaser_body, teaser_source
 from cleaner.titles import choose_title
 from cleaner.urls import is_http_url
 
@@ -124,27 +136,6 @@ def _choose_body(meta: PageMetadata, tree: HTMLParser, html: str, url: str, titl
     return found or meta.body or ""
 
 
-def _rule_source(tree: HTMLParser, rule: SiteRules) -> str | None:
-    credit = _first_text(tree, rule.selectors.source)
-    if credit is None:
-        return None
-    for prefix in rule.text.credit_prefixes:
-        if credit.startswith(prefix):
-            credit = credit[len(prefix) :]
-    return credit.strip(" :-") or None
-
-
-def _rule_source_url(tree: HTMLParser, rule: SiteRules, base: str) -> str | None:
-    for selector in rule.selectors.source_url:
-        node = tree.css_first(selector)
-        href = node.attributes.get("href") if node is not None else None
-        if href:
-            absolute = urljoin(base, href.strip())
-            if is_http_url(absolute):
-                return absolute
-    return None
-
-
 def extract(
     html: str | bytes,
     *,
@@ -182,29 +173,42 @@ def extract(
     tree = HTMLParser(html)
     host = urlsplit(url).hostname or ""
     rule = find_rules(host, tree, rules)
+    info = refuse_listing(url, rule)
     meta = read_metadata(tree)
-    fields = _rule_fields(tree, rule, url) if rule is not None else {}
+    fields = _rule_fields(tree, rule, url, fetched_at) if rule is not None else {}
     fields = _fill_from_metadata(fields, meta, tree, html, url, host, rule, fetched_at)
+    if rule is not None and rule.kind == "aggregator":
+        fields = _teaser_fields(fields, tree, rule, url, info, meta)
     try:
         return Article.model_validate({**fields, "fetched_at": fetched_at})
     except ValidationError as error:
         raise rejection(error) from None
 
 
-def _rule_fields(tree: HTMLParser, rule: SiteRules, url: str) -> dict[str, object]:
-    source_url = _rule_source_url(tree, rule, url)
-    source = _rule_source(tree, rule)
+def _rule_fields(
+    tree: HTMLParser, rule: SiteRules, url: str, fetched_at: datetime | None
+) -> dict[str, object]:
+    fields: dict[str, object] = {}
+    if rule.kind == "aggregator":
+        # Read before the chrome goes: a credit may sit in a footer-like box.
+        own = own_names(rule, urlsplit(url).hostname or "")
+        fields["_credits"] = [
+            credit_from_selectors(tree, rule, url, own),
+            find_credit_element(tree, rule, url, own),
+        ]
     for selector in rule.selectors.noise:
         for node in tree.css(selector):
             node.decompose()
-    fields: dict[str, object] = {}
     title = _first_text(tree, rule.selectors.title)
     if title:
         fields["title"] = title
     date_raw = _first_text(tree, rule.selectors.date)
     if date_raw:
         fields["date_raw"] = date_raw
-        fields["date"] = normalize_date(date_raw, rule.date_formats)
+        if is_relative_date(date_raw, rule.relative_dates):
+            fields["date"] = resolve_relative_date(date_raw, fetched_at, rule.relative_dates)
+        else:
+            fields["date"] = normalize_date(date_raw, rule.date_formats)
     for selector in rule.selectors.body:
         container = tree.css_first(selector)
         if container is not None:
@@ -214,25 +218,51 @@ def _rule_fields(tree: HTMLParser, rule: SiteRules, url: str) -> dict[str, objec
                 if not is_noise_line(block, rule.text.noise_lines, rule.text.noise_patterns)
             ]
             if blocks:
-                body, truncated = strip_truncation(
-                    "\n\n".join(blocks), rule.text.truncation_suffixes
-                )
-                fields["body"], fields["truncated"] = body, truncated
+                if rule.kind == "aggregator":
+                    fields["_blocks"] = blocks
+                    fields["body"] = "\n\n".join(blocks)
+                else:
+                    body, truncated = strip_truncation(
+                        "\n\n".join(blocks), rule.text.truncation_suffixes
+                    )
+                    fields["body"], fields["truncated"] = body, truncated
                 break
     authors = [
         normalize_text(node.text()) for sel in rule.selectors.authors for node in tree.css(sel)
     ]
     if authors:
         fields["authors"] = authors
-    if rule.kind == "aggregator":
-        fields["aggregator"] = rule.display_name
-        if source:
-            fields["source"] = source
-        if source_url:
-            fields["source_url"] = source_url
-    else:
+    if rule.kind != "aggregator":
         fields["source"] = rule.display_name
     return fields
+
+
+def _teaser_fields(
+    fields: dict[str, object],
+    tree: HTMLParser,
+    rule: SiteRules,
+    url: str,
+    info: PageInfo | None,
+    meta: PageMetadata,
+) -> dict[str, object]:
+    """An aggregator page's body cut at its credit and marker, and its publisher."""
+    filled = dict(fields)
+    found = filled.pop("_credits", None)
+    credits: list[Credit | None] = list(found) if isinstance(found, list) else []
+    blocks = filled.pop("_blocks", None)
+    if not isinstance(blocks, list):
+        blocks = str(filled.get("body") or "").split("\n\n")
+    own = own_names(rule, urlsplit(url).hostname or "")
+    filled["body"], filled["truncated"], glued = teaser_body(blocks, rule, own)
+    if glued is not None and glued.name and glued.url is None:
+        glued = Credit(glued.name, link_named(tree, glued.name, rule, url))
+    credits.append(glued)
+    if meta.publisher and not is_own_name(meta.publisher, own):
+        credits.append(Credit(meta.publisher))
+    filled.pop("source", None)
+    filled.update(teaser_source(credits, info, rule, url))
+    filled["url"] = canonical_page_url(url, rule)
+    return filled
 
 
 def _fill_from_metadata(
@@ -256,7 +286,8 @@ def _fill_from_metadata(
             )
             or ""
         )
-    if filled.get("date") is None:
+    if filled.get("date") is None and "date_raw" not in filled:
+        # (A relative date the rule could not resolve stays unresolved: no guessing.)
         candidates = _date_candidates(tree, meta)
         picked = pick_date(candidates, fetched_at)
         if picked is None:

@@ -13,7 +13,7 @@ import re
 from collections import Counter
 
 from cleaner.errors import ExtractionError
-from cleaner.models import RejectReason
+from cleaner.reasons import RejectReason
 
 MAX_INPUT_BYTES = 5 * 1024 * 1024
 MAX_TAGS = 50_000

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import enum
 import re
 from datetime import UTC, datetime, timedelta
 from typing import Self
@@ -11,6 +10,7 @@ from typing import Self
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
+from cleaner.reasons import RejectReason as RejectReason  # its home before reasons.py
 from cleaner.urls import article_id, canonicalize_url, is_http_url
 
 # A date or a time without an offset may be read in any zone from UTC-12 to UTC+14;
@@ -20,25 +20,6 @@ _EARLIEST_OFFSET = timedelta(hours=14)
 # about one short sentence. A page whose "body" is shorter is a menu label or a button.
 MIN_BODY_CHARACTERS = 40
 _BLANK_LINES = re.compile(r"\n{3,}")
-
-
-class RejectReason(enum.StrEnum):
-    """Why a page did not become an Article."""
-
-    BLOCKED = "blocked"  # 401/403/451 or a bot wall
-    ROBOTS_DISALLOWED = "robots_disallowed"
-    HTTP_ERROR = "http_error"
-    NETWORK_ERROR = "network_error"
-    TIMEOUT = "timeout"
-    TOO_LARGE = "too_large"
-    TOO_MANY_REDIRECTS = "too_many_redirects"
-    NOT_HTML = "not_html"
-    FORBIDDEN_ADDRESS = "forbidden_address"
-    NOT_ARTICLE = "not_article"
-    EMPTY_BODY = "empty_body"
-    NO_TITLE = "no_title"
-    FUTURE_DATE = "future_date"
-    INVALID_URL = "invalid_url"
 
 
 def parse_iso_date(value: str) -> dt.date | datetime:

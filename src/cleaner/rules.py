@@ -6,13 +6,14 @@ Adding a site means adding ``rules/<site>.toml``; no Python changes.
 from __future__ import annotations
 
 import fnmatch
+import re
 import tomllib
 from datetime import date
 from functools import cache
 from importlib import resources
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from selectolax.lexbor import LexborHTMLParser as HTMLParser
 
 from cleaner.errors import RulesError
@@ -20,6 +21,15 @@ from cleaner.errors import RulesError
 
 class _Strict(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+def _check_patterns(patterns: list[str]) -> list[str]:
+    for pattern in patterns:
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            raise ValueError(f"invalid regex {pattern!r}: {exc}") from exc
+    return patterns
 
 
 class Match(_Strict):
@@ -45,12 +55,94 @@ class Selectors(_Strict):
 
 
 class Text(_Strict):
-    """Plain-text knowledge: noise lines, credit prefixes, truncation marks."""
+    """Plain-text knowledge: noise lines and how a teaser's cut is marked."""
 
     noise_lines: list[str] = Field(default_factory=list, description="whole lines that are UI")
     noise_patterns: list[str] = Field(default_factory=list, description="regexes for UI lines")
-    credit_prefixes: list[str] = Field(default_factory=lambda: ["©", "(c)", "Source:"])
     truncation_suffixes: list[str] = Field(default_factory=lambda: ["...", "…"])
+    cut_markers: list[str] = Field(
+        default_factory=list,
+        description=(
+            "exact strings the site glues to a teaser's last word; removed exactly, so a"
+            " sentence's own full stop before them stays (they replace truncation_suffixes)"
+        ),
+    )
+
+    _valid = field_validator("noise_patterns")(_check_patterns)
+
+
+PageKind = Literal["article", "amp_article", "columnist_listing", "newspaper_listing"]
+LISTING_KINDS: frozenset[str] = frozenset({"columnist_listing", "newspaper_listing"})
+
+
+class PagePattern(_Strict):
+    """One kind of page, told by its URL path (before anything is extracted)."""
+
+    kind: PageKind
+    path: str = Field(description="regex on the URL path; named groups: newspaper, columnist, id")
+
+    _valid = field_validator("path")(lambda value: _check_patterns([value])[0])
+
+
+class Urls(_Strict):
+    """What the site's addresses say: page kinds, mirrors, and the stable record key."""
+
+    pages: list[PagePattern] = Field(default_factory=list, description="tried in order")
+    canonical_host: str | None = Field(default=None, description="the host records are under")
+    mirror_hosts: list[str] = Field(
+        default_factory=list, description="hosts serving the same pages (read as canonical_host)"
+    )
+    key: str | None = Field(
+        default=None,
+        description=(
+            "the record key of an article, formatted from its path groups ('qoshe:{id}'):"
+            " the same column under an edited slug or a mirror keeps its id"
+        ),
+    )
+    amp_suffix: str = Field(default="/amp", description="dropped from an AMP page's address")
+
+
+class Credits(_Strict):
+    """How an aggregator credits the original publisher near the end of a teaser."""
+
+    leads: list[str] = Field(
+        default_factory=lambda: ["©", r"\(c\)", "Source:"],
+        description="regexes of what comes before the publisher's name",
+    )
+    max_name_words: int = Field(default=8, description="a longer 'name' is a sentence")
+    max_trailing_words: int = Field(
+        default=12,
+        description="a later line this long is prose: the credit was not near the end",
+    )
+    teasers: bool = Field(
+        default=False, description="every article page is a teaser of the original"
+    )
+    newspapers: dict[str, str] = Field(
+        default_factory=dict, description="URL newspaper slug -> the publisher's display name"
+    )
+    slug_suffixes: list[str] = Field(
+        default_factory=list,
+        description="regexes of region/language suffixes cut from an unknown slug before use",
+    )
+
+    _valid = field_validator("leads", "slug_suffixes")(_check_patterns)
+
+
+class RelativeDates(_Strict):
+    """Words a site prints instead of a date for recent items, read against the fetch time."""
+
+    days_ago: dict[str, int] = Field(default_factory=dict, description="'yesterday' = 1")
+    weekdays: list[str] = Field(
+        default_factory=list,
+        description="weekday names, Monday first: the latest such day 1-7 days before",
+    )
+    utc_offsets: tuple[float, float] = Field(
+        default=(-12.0, 14.0),
+        description=(
+            "the zones (hours from UTC) the site may count its days in; a fetch time whose"
+            " day differs across them resolves to nothing"
+        ),
+    )
 
 
 class SiteRules(_Strict):
@@ -64,11 +156,16 @@ class SiteRules(_Strict):
     match: Match = Field(default_factory=Match)
     selectors: Selectors = Field(default_factory=Selectors)
     date_formats: list[str] = Field(default_factory=list, description="strptime formats")
+    relative_dates: RelativeDates = Field(default_factory=RelativeDates)
     text: Text = Field(default_factory=Text)
+    credits: Credits = Field(default_factory=Credits)
+    urls: Urls = Field(default_factory=Urls)
 
     def applies_to(self, host: str, tree: HTMLParser | None) -> bool:
         """True when this rule should be used for a page from ``host``."""
         host = host.lower()
+        if host in self.urls.mirror_hosts:
+            return True
         if any(fnmatch.fnmatch(host, pattern) for pattern in self.match.hosts):
             return True
         return tree is not None and any(

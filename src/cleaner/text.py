@@ -15,16 +15,23 @@ from urllib.parse import urlsplit
 
 from pydantic import ValidationError
 
-from cleaner.dates import pick_date
+from cleaner.credits import own_names
+from cleaner.dates import normalize_date
 from cleaner.errors import ExtractionError, rejection
 from cleaner.limits import check_size
-from cleaner.models import Article, RejectReason
+from cleaner.models import Article
 from cleaner.noise import is_noise_line, normalize_text, strip_truncation
-from cleaner.rules import SiteRules, Text, builtin_rules, find_rules
+from cleaner.pages import canonical_page_url, refuse_listing
+from cleaner.reasons import RejectReason
+from cleaner.relative_dates import is_relative_date, resolve_relative_date
+from cleaner.rules import RelativeDates, SiteRules, Text, builtin_rules, find_rules
+from cleaner.teasers import teaser_body, teaser_source
 from cleaner.urls import is_http_url
 
-_URL = re.compile(r"https?://\S+")
 _GENERIC_DATE_FORMATS = ("%d.%m.%Y", "%Y-%m-%d", "%d/%m/%Y", "%d.%m.%Y %H:%M")
+# The date line comes right after the title (and the counters): within the first lines.
+_DATE_WITHIN = 4
+_MAX_DATE_CHARS = 40
 
 
 def _rule_for_text(
@@ -37,15 +44,6 @@ def _rule_for_text(
         markers = [re.compile(marker) for marker in candidate.match.text_markers]
         if markers and any(marker.search(line) for line in lines for marker in markers):
             return candidate
-    return None
-
-
-def _credit(line: str, text: Text) -> str | None:
-    """The publisher named by a credit line ("© Publisher"), or None."""
-    for prefix in text.credit_prefixes:
-        if line.startswith(prefix):
-            name = _URL.sub("", line[len(prefix) :]).strip(" :-–—")
-            return name or None
     return None
 
 
@@ -63,11 +61,13 @@ def extract_text(
         url: the page's address. A text dump does not carry one, and the record's id
             derives from it, so it is required; ``None`` raises `ExtractionError`
             (``invalid_url``) rather than inventing a placeholder.
-        fetched_at: when the page was fetched (time-zone aware).
+        fetched_at: when the page was fetched (time-zone aware); relative dates
+            ("yesterday") are read against it, and stay unresolved without it.
         rules: site rules to consider instead of the shipped ones.
 
     Raises:
-        ExtractionError: no URL, text over the size cap, or no article; ``reason`` says why.
+        ExtractionError: no URL, text over the size cap, a listing page, or no article;
+            ``reason`` says why.
     """
     check_size(text)
     if url is None or not is_http_url(url):
@@ -78,6 +78,7 @@ def extract_text(
     lines = [normalize_text(line) for line in text.replace("\r\n", "\n").split("\n")]
     host = (urlsplit(url).hostname or "").lower()
     rule = _rule_for_text(lines, host, rules)
+    info = refuse_listing(url, rule)
     text_rules = rule.text if rule is not None else Text()
     formats = tuple(rule.date_formats) if rule is not None and rule.date_formats else ()
     kept = [
@@ -85,44 +86,55 @@ def extract_text(
         for line in lines
         if line and not is_noise_line(line, text_rules.noise_lines, text_rules.noise_patterns)
     ]
-    fields = _layout(kept, text_rules, formats or _GENERIC_DATE_FORMATS, fetched_at)
+    relative = rule.relative_dates if rule is not None else RelativeDates()
+    fields, body = _layout(kept, formats or _GENERIC_DATE_FORMATS, relative, fetched_at)
     if rule is not None and rule.kind == "aggregator":
-        fields["aggregator"] = rule.display_name
-    elif rule is not None:
-        fields.setdefault("source", rule.display_name)
-    fields.setdefault("source", host)
+        own = own_names(rule, host)
+        fields["body"], fields["truncated"], credit = teaser_body(body, rule, own)
+        fields.update(teaser_source([credit], info, rule, url))
+        url = canonical_page_url(url, rule)
+    else:
+        fields["body"], fields["truncated"] = strip_truncation(
+            "\n\n".join(body), text_rules.truncation_suffixes
+        )
+        fields["source"] = rule.display_name if rule is not None else host
     try:
         return Article.model_validate({**fields, "url": url, "fetched_at": fetched_at})
     except ValidationError as error:
         raise rejection(error) from None
 
 
+def _date_line(
+    line: str, formats: tuple[str, ...], relative: RelativeDates, fetched_at: datetime | None
+) -> tuple[str, str | None] | None:
+    """(raw, ISO date or None) when ``line`` is a date line, absolute or relative."""
+    if len(line) > _MAX_DATE_CHARS:
+        return None
+    if is_relative_date(line, relative):
+        return line, resolve_relative_date(line, fetched_at, relative)
+    iso = normalize_date(line, formats)
+    # A future date stays: validation then rejects the page for it, with that reason.
+    return (line, iso) if iso is not None else None
+
+
 def _layout(
-    lines: list[str], text: Text, formats: tuple[str, ...], fetched_at: datetime | None
-) -> dict[str, object]:
-    """Title, date, body, credit and truncation from the noise-free lines."""
+    lines: list[str],
+    formats: tuple[str, ...],
+    relative: RelativeDates,
+    fetched_at: datetime | None,
+) -> tuple[dict[str, object], list[str]]:
+    """Title and date from the noise-free lines, and the lines of the body after them.
+
+    The title is the line just before the date (chrome the rules missed sits above
+    it); a page without a date line (AMP, chrome-less copies) starts with its title.
+    """
     fields: dict[str, object] = {}
-    date_index = None
-    for index, line in enumerate(lines):
-        picked = pick_date([line], fetched_at, formats) if len(line) <= 40 else None
-        if picked is not None:
-            fields["date_raw"], fields["date"] = picked
-            date_index = index
-            break
-    head = lines[:date_index] if date_index is not None else lines[:1]
-    if head:
-        fields["title"] = head[0]
-    start = date_index + 1 if date_index is not None else 1
-    body: list[str] = []
-    for line in lines[start:]:
-        credit = _credit(line, text)
-        if credit is not None:
-            fields["source"] = credit
-            urls = _URL.findall(line)
-            if urls and is_http_url(urls[0]):
-                fields["source_url"] = urls[0]
-            break
-        body.append(line)
-    joined, truncated = strip_truncation("\n\n".join(body), text.truncation_suffixes)
-    fields["body"], fields["truncated"] = joined, truncated
-    return fields
+    for index, line in enumerate(lines[: _DATE_WITHIN + 1]):
+        found = _date_line(line, formats, relative, fetched_at)
+        if found is not None and index > 0:
+            fields["date_raw"], fields["date"] = found
+            fields["title"] = lines[index - 1]
+            return fields, lines[index + 1 :]
+    if lines:
+        fields["title"] = lines[0]
+    return fields, lines[1:]

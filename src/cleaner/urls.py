@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from cleaner.pages import record_key
+
 # Query parameters that identify a campaign or a click, never the content.
 _TRACKING_PREFIXES = ("utm_", "mtm_", "pk_", "hsa_")
 _TRACKING_PARAMS = frozenset(
@@ -68,5 +70,11 @@ def canonicalize_url(url: str) -> str:
 
 
 def article_id(url: str) -> str:
-    """Stable 16-hex-digit id of the article at ``url`` (same canonical URL, same id)."""
-    return hashlib.sha256(canonicalize_url(url).encode("utf-8")).hexdigest()[:16]
+    """Stable 16-hex-digit id of the article at ``url``.
+
+    Same canonical URL, same id; on a site whose rules define a record key (QOSHE's
+    numeric column id), the same key, same id, whatever the slugs or the mirror host.
+    """
+    canonical = canonicalize_url(url)
+    key = record_key(canonical) or canonical
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()[:16]

@@ -80,9 +80,16 @@ def test_every_rule_file_has_a_fixture() -> None:
 def test_golden_set_covers_the_page_shapes() -> None:
     names = {f"{p.parent.name}/{p.name.removesuffix('.expected.json')}" for p in _cases()}
     assert {
-        "qoshe/column",
-        "qoshe/no-source-link",
-        "qoshe/column-dump",
+        "qoshe/chrome",
+        "qoshe/chrome-dump",
+        "qoshe/chromeless-glued",
+        "qoshe/glued-credit",
+        "qoshe/amp",
+        "qoshe/amp-dump",
+        "qoshe/no-credit",
+        "qoshe/no-credit-dump",
+        "qoshe/relative-date-dump",
+        "qoshe/relative-date",
         "publisher/article",
         "opengraph/only-og",
         "legacy/cp1252-meta-charset",

@@ -11,7 +11,7 @@ from cleaner import ExtractionError, RejectReason, builtin_rules, extract_text
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 SEED = Path(__file__).resolve().parents[3] / "shared" / "seed" / "qoshe-page-dump.txt"
-URL = "https://www.qoshe.com/the-valley-courier/ines-hart/bathing-season/191377"
+URL = "https://qoshe.com/the-harbour-post/lena-marsh/harbour-dredging/188012345"
 
 
 def _qoshe_noise() -> list[str]:
@@ -20,27 +20,27 @@ def _qoshe_noise() -> list[str]:
 
 
 def test_own_dump_comes_out_exactly() -> None:
-    text = (FIXTURES / "qoshe" / "column-dump.txt").read_text(encoding="utf-8")
+    text = (FIXTURES / "qoshe" / "chrome-dump.txt").read_text(encoding="utf-8")
 
-    article = extract_text(text, url=URL, fetched_at=datetime(2025, 6, 18, tzinfo=UTC))
+    article = extract_text(text, url=URL, fetched_at=datetime(2025, 10, 13, tzinfo=UTC))
 
-    assert article.title == "Opinion – Our Rivers Deserve a Bathing Season"
-    assert article.date == "2025-06-17"
-    assert article.date_raw == "17.06.2025"
-    assert article.source == "The Valley Courier"
+    assert article.title == "Harbour Dredging Is a Bill the Next Council Will Pay"
+    assert article.date == "2025-10-12"
+    assert article.date_raw == "12.10.2025"
+    assert article.source == "The Harbour Post"
     assert article.aggregator == "QOSHE"
     assert article.truncated is True
     paragraphs = article.body.split("\n\n")
     assert len(paragraphs) == 3
-    assert paragraphs[0].startswith("Three summers ago a swimming club")
-    assert paragraphs[1].endswith("worse than anyone had guessed.")
-    assert paragraphs[2].endswith("to fix the worst of them first, rather than")
-    for noise in [*_qoshe_noise(), "We use cookies", "12 0", "©", "..", "Google Play"]:
+    assert paragraphs[0].startswith("The dredgers arrived in the harbour")
+    # "citizens." + the eight-dot marker: the marker goes, the sentence's full stop stays.
+    assert paragraphs[2].endswith("the council owes its citizens.")
+    for noise in [*_qoshe_noise(), "menu_open", "We use cookies", "27 0", "©", "..", "Google"]:
         assert noise not in article.body, noise
 
 
 def test_url_is_required_not_invented() -> None:
-    text = (FIXTURES / "qoshe" / "column-dump.txt").read_text(encoding="utf-8")
+    text = (FIXTURES / "qoshe" / "chrome-dump.txt").read_text(encoding="utf-8")
 
     with pytest.raises(ExtractionError) as caught:
         extract_text(text)
@@ -49,12 +49,12 @@ def test_url_is_required_not_invented() -> None:
 
 
 def test_site_is_recognised_from_the_text_when_the_host_is_not_the_aggregator() -> None:
-    text = (FIXTURES / "qoshe" / "column-dump.txt").read_text(encoding="utf-8")
+    text = (FIXTURES / "qoshe" / "chrome-dump.txt").read_text(encoding="utf-8")
 
-    article = extract_text(text, url="https://mirror.example/saved/bathing-season")
+    article = extract_text(text, url="https://mirror.example/saved/harbour-dredging")
 
     assert article.aggregator == "QOSHE"
-    assert article.source == "The Valley Courier"
+    assert article.source == "The Harbour Post"
 
 
 def test_plain_text_without_a_known_site() -> None:

@@ -30,9 +30,9 @@ def article_html(number: int, version: int = 1) -> bytes:
 
 def column_html(number: int) -> bytes:
     """An aggregator column (the shape of fixtures/qoshe) with its own invented text."""
-    page = fixture_bytes("qoshe/column.html").decode("utf-8")
-    page = page.replace("Why Small Towns Need Night Buses", f"Night Buses for Route {number}")
-    page = page.replace("Every Friday the last bus", f"Every Friday the last bus on route {number}")
+    page = fixture_bytes("qoshe/chrome.html").decode("utf-8")
+    page = page.replace("Ferry Timetables Are a Promise", f"Ferry Timetable {number} Is a Promise")
+    page = page.replace("The morning ferry to the islands", f"The morning ferry on route {number}")
     return page.encode("utf-8")
 
 

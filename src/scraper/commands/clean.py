@@ -9,10 +9,10 @@ from typing import Annotated
 
 import typer
 
-from cleaner import ExtractionError, RejectReason, declared_url, extract, extract_text
+from cleaner import ExtractionError, declared_url, extract, extract_text
 from cleaner.decode import decode_html
 from scraper.commands.app import app, fail
-from scraper.commands.exitcodes import ExitCode
+from scraper.commands.exitcodes import ExitCode, exit_code_for
 from scraper.store.records import to_json
 
 # Markup near the start means HTML; anything else is treated as a text dump.
@@ -39,7 +39,8 @@ def clean(
 ) -> None:
     """Clean one saved page and print the record as JSON.
 
-    Exit codes: 0 ok, 2 unreadable file or no usable URL, 9 not an article.
+    Exit codes: 0 ok, 2 unreadable file or no usable URL, 9 not an article,
+    13 a listing page (an aggregator's columnist or newspaper page).
     """
     try:
         raw = file.read_bytes()
@@ -56,6 +57,5 @@ def clean(
                 fail(ExitCode.USAGE, f"{file}: a text dump carries no URL; pass --url")
             article = extract_text(decode_html(raw), url=url)
     except ExtractionError as exc:
-        code = ExitCode.USAGE if exc.reason is RejectReason.INVALID_URL else ExitCode.NOT_ARTICLE
-        fail(code, f"{file}: not an article ({exc})")
+        fail(exit_code_for(exc.reason), f"{file}: not an article ({exc})")
     sys.stdout.write(to_json(article))

@@ -21,6 +21,7 @@ class ExitCode(enum.IntEnum):
     OUTPUT = 10  # the record or raw page could not be written
     PARTIAL = 11  # `run`: some sources or pages failed, the rest was saved
     CANNOT_START = 12  # `run`: bad config, or another run holds the lock
+    LISTING = 13  # an aggregator's columnist or newspaper page: a list to discover from
 
 
 _BY_REASON = {
@@ -34,6 +35,7 @@ _BY_REASON = {
     RejectReason.ROBOTS_DISALLOWED: ExitCode.BLOCKED,
     RejectReason.NOT_HTML: ExitCode.NOT_HTML,
     RejectReason.TOO_LARGE: ExitCode.TOO_LARGE,
+    RejectReason.LISTING_PAGE: ExitCode.LISTING,
 }
 
 

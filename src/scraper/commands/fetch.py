@@ -69,7 +69,8 @@ def fetch(
     Retries (connection errors, timeouts, 429, 5xx) and Retry-After follow the settings.
 
     Exit codes: 0 ok, 3 network, 4 timeout, 5 HTTP error, 6 blocked (401/403/451),
-    7 not HTML, 8 too large, 9 not an article, 10 cannot write output.
+    7 not HTML, 8 too large, 9 not an article, 10 cannot write output,
+    13 a listing page (an aggregator's columnist or newspaper page: use `run` on it).
     """
     settings = settings_from(config, data_dir=data_dir, user_agent=user_agent)
     settings = settings.with_overrides(
@@ -87,6 +88,6 @@ def fetch(
     except FetchError as exc:
         fail(exit_code_for(exc.reason), f"{exc.reason.value}: {exc}")
     except ExtractionError as exc:
-        fail(ExitCode.NOT_ARTICLE, f"{url}: not an article ({exc})")
+        fail(exit_code_for(exc.reason), f"{url}: not an article ({exc})")
     except StorageError as exc:
         fail(ExitCode.OUTPUT, str(exc))

@@ -10,24 +10,30 @@ import pytest
 from tests.conftest import FIXTURES, run_scraper
 
 
-@pytest.mark.parametrize(
-    ("saved", "url"),
-    [
-        ("column.html", "https://www.qoshe.com/riverside-gazette/jo-parker/night-buses/188201"),
-        (
-            "column-dump.txt",
-            "https://www.qoshe.com/the-valley-courier/ines-hart/bathing-season/191377",
-        ),
-    ],
-)
-def test_saved_page_with_url(workdir: Path, saved: str, url: str) -> None:
+@pytest.mark.parametrize("saved", ["chrome.html", "chrome-dump.txt"])
+def test_saved_page_with_url(workdir: Path, saved: str) -> None:
     """An HTML page and a text dump, each to the record of its golden file."""
-    result = run_scraper("clean", str(FIXTURES / "qoshe" / saved), "--url", url, cwd=workdir)
-
-    assert result.returncode == 0, result.stderr
     golden = FIXTURES / "qoshe" / f"{Path(saved).stem}.expected.json"
     expected = json.loads(golden.read_text("utf-8"))
+    page = str(FIXTURES / "qoshe" / saved)
+
+    result = run_scraper("clean", page, "--url", expected["url"], cwd=workdir)
+
+    assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout) == expected["record"]
+
+
+def test_listing_page_is_refused_with_its_own_exit_code(workdir: Path) -> None:
+    page = str(FIXTURES / "qoshe" / "chrome-dump.txt")
+
+    result = run_scraper(
+        "clean", page, "--url", "https://qoshe.com/yazar/lena-marsh/5521", cwd=workdir
+    )
+
+    assert result.returncode == 13
+    assert result.stdout == ""
+    (line,) = result.stderr.strip().splitlines()
+    assert "listing_page" in line
 
 
 def test_html_file_declaring_its_own_url(workdir: Path) -> None:
@@ -40,12 +46,12 @@ def test_html_file_declaring_its_own_url(workdir: Path) -> None:
 
 
 def test_text_dump_without_url_is_a_usage_error(workdir: Path) -> None:
-    result = run_scraper("clean", str(FIXTURES / "qoshe" / "column-dump.txt"), cwd=workdir)
+    result = run_scraper("clean", str(FIXTURES / "qoshe" / "chrome-dump.txt"), cwd=workdir)
 
     assert result.returncode == 2
     assert result.stdout == ""
     assert result.stderr.strip().splitlines() == [
-        f"scraper: error: {FIXTURES / 'qoshe' / 'column-dump.txt'}: "
+        f"scraper: error: {FIXTURES / 'qoshe' / 'chrome-dump.txt'}: "
         "a text dump carries no URL; pass --url"
     ]
 

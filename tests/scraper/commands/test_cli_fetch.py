@@ -17,19 +17,14 @@ from tests.conftest import fixture_bytes, run_scraper
 AGGREGATOR_NOISE = [
     "menu_open",
     "Columnists",
-    "Favourites",
     "We use cookies",
     "More information",
-    "Aa",
-    "- A +",
-    "128",
-    "Share",
-    "Tweet",
+    "Popular columnists",
+    "Rowan Ellery",
     "Get it on Google Play",
-    "App Store",
-    "More from this columnist",
     "All rights reserved",
     "........",
+    "©",
 ]
 
 
@@ -41,26 +36,47 @@ def _serve(httpserver: HTTPServer, path: str, page: str, content_type: str = "te
 
 
 def test_aggregator_column_prints_clean_record(httpserver: HTTPServer, workdir: Path) -> None:
-    url = _serve(httpserver, "/riverside-gazette/jo-parker/night-buses", "qoshe/column.html")
+    path = "/the-islands-gazette/jo-parker/ferry-timetables/188045678"
+    url = _serve(httpserver, path, "qoshe/chrome.html")
 
     result = run_scraper("fetch", url + "?utm_source=newsletter", cwd=workdir)
 
     assert result.returncode == 0, result.stderr
     record = json.loads(result.stdout)
     assert record["url"] == url
-    assert record["title"] == "Opinion – Why Small Towns Need Night Buses"
-    assert record["date"] == "2025-03-14"
-    assert record["date_raw"] == "14.03.2025"
-    assert record["source"] == "The Riverside Gazette"
+    assert record["title"] == "Ferry Timetables Are a Promise, Not a Suggestion"
+    assert record["date"] == "2025-09-03"
+    assert record["date_raw"] == "03.09.2025"
+    assert record["source"] == "The Islands Gazette"
     assert record["aggregator"] == "QOSHE"
-    assert record["source_url"] == "https://riverside-gazette.example/opinion/night-buses"
+    assert record["source_url"] == "https://islands-gazette.example/opinion/ferry-timetables"
     assert record["truncated"] is True
-    assert record["body"].startswith("Every Friday the last bus out of the market square")
-    assert record["body"].endswith("would halve that")
+    assert record["body"].startswith("The morning ferry to the islands was cancelled")
+    assert record["body"].endswith("when it is renewed in the spring.")
     assert record["body"].count("\n\n") == 2
     for noise in AGGREGATOR_NOISE:
         assert noise not in record["body"], noise
     assert not (workdir / "data").exists(), "fetch without --save must not write data/"
+
+
+def test_listing_page_is_refused_with_exit_13(httpserver: HTTPServer, workdir: Path) -> None:
+    listing = (
+        '<html><head><meta property="og:site_name" content="QOSHE"></head><body>'
+        '<div class="card"><a href="/the-islands-gazette/jo-parker/ferry-timetables/188045678">'
+        "<h1>Ferry Timetables Are a Promise, Not a Suggestion</h1></a><i>03.09.2025</i>"
+        "<p>The morning ferry to the islands was cancelled eleven times in August...</p>"
+        "</div></body></html>"
+    )
+    httpserver.expect_request("/yazar/jo-parker/4410").respond_with_data(
+        listing, content_type="text/html"
+    )
+
+    result = run_scraper("fetch", httpserver.url_for("/yazar/jo-parker/4410"), cwd=workdir)
+
+    assert result.returncode == 13
+    assert result.stdout == ""
+    (line,) = result.stderr.strip().splitlines()
+    assert "listing_page" in line and "columnist listing" in line
 
 
 def test_publisher_article_uses_json_ld(httpserver: HTTPServer, workdir: Path) -> None:
@@ -113,14 +129,14 @@ def test_save_writes_record_and_raw_warc(httpserver: HTTPServer, workdir: Path) 
 
 
 def test_output_option_writes_file(httpserver: HTTPServer, workdir: Path) -> None:
-    url = _serve(httpserver, "/c", "qoshe/column.html")
+    url = _serve(httpserver, "/c", "qoshe/chrome.html")
 
     result = run_scraper("fetch", url, "-o", "out/record.json", cwd=workdir)
 
     assert result.returncode == 0, result.stderr
     assert result.stdout == ""
     record = json.loads((workdir / "out" / "record.json").read_text(encoding="utf-8"))
-    assert record["source"] == "The Riverside Gazette"
+    assert record["source"] == "The Islands Gazette"
 
 
 # Retries stay on (they are part of what is tested) but wait a few milliseconds, not seconds.

@@ -32,7 +32,7 @@ def test_fetch_many_saves_rejects_and_sends_validators_back(
         _conditional(fixture_bytes("publisher/article.html"), '"r1"')  # type: ignore[arg-type]
     )
     httpserver.expect_request("/gazette/night-buses").respond_with_data(
-        fixture_bytes("qoshe/column.html"), content_type="text/html"
+        fixture_bytes("qoshe/chrome.html"), content_type="text/html"
     )
     httpserver.expect_request("/gone").respond_with_data("gone", status=404)
     httpserver.expect_request("/members/diary").respond_with_data("secret")
@@ -77,7 +77,7 @@ def test_fetch_many_saves_rejects_and_sends_validators_back(
 def test_fetch_many_all_good_exits_zero(httpserver: HTTPServer, workdir: Path) -> None:
     httpserver.expect_request("/robots.txt").respond_with_data("", status=404)
     httpserver.expect_request("/c").respond_with_data(
-        fixture_bytes("qoshe/column.html"), content_type="text/html"
+        fixture_bytes("qoshe/chrome.html"), content_type="text/html"
     )
     (workdir / "urls.txt").write_text(httpserver.url_for("/c") + "\n", encoding="utf-8")
 

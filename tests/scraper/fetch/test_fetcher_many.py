@@ -52,7 +52,7 @@ def test_fetch_many_saves_rejects_and_sends_validators_back(
     assert "http_error 1" in first.stdout and "robots_disallowed 1" in first.stdout
     data = workdir / "data"
     records = sorted(data.glob("clean/*/*.json"))
-    assert [p.parent.name for p in records] == ["the-lakeside-courier", "the-riverside-gazette"]
+    assert [p.parent.name for p in records] == ["the-islands-gazette", "the-lakeside-courier"]
     rejects = [json.loads(p.read_text(encoding="utf-8")) for p in data.glob("rejects/*/*.json")]
     assert sorted((r["reason"], r["status"]) for r in rejects) == [
         ("http_error", 404),

@@ -30,9 +30,9 @@ T0 = datetime(2026, 1, 5, 6, 0, tzinfo=UTC)
 def _variant(number: int) -> tuple[str, bytes]:
     """A distinct page in the shape of one of the fixtures."""
     if number % 2:
-        page = (FIXTURES / "qoshe" / "column.html").read_text(encoding="utf-8")
-        page = page.replace("Why Small Towns Need Night Buses", f"Night Route {number} Matters")
-        page = page.replace("Every Friday", f"On route {number}, every Friday")
+        page = (FIXTURES / "qoshe" / "chrome.html").read_text(encoding="utf-8")
+        page = page.replace("Ferry Timetables Are a Promise", f"Ferry Route {number} Is a Promise")
+        page = page.replace("The morning ferry", f"On route {number}, the morning ferry")
         return f"https://qoshe.com/gazette/columnist/route-{number}", page.encode()
     page = (FIXTURES / "publisher" / "article.html").read_text(encoding="utf-8")
     page = page.replace("The quiet return of the repair shop", f"Repair shop number {number}")

@@ -15,7 +15,12 @@ Scenarios:
           pages lost must be 0 and every failure must carry a reason
   rss     our Fetcher with WARC at 2,000 and 20,000 URLs: peak RSS should stay flat
 
+With ``--baseline SRC`` (the ``src`` folder of another checkout, e.g. a ``git worktree``
+of an older commit), the Fetcher rows are also run on that code, in the same sitting and
+alternating with ours, so a change can be compared with what it replaces.
+
 Usage:  .venv/bin/python benchmarks/fetch_bench.py [--scenario all|speed|faults|rss]
+                                                   [--baseline SRC] [--repeat N]
 """
 
 from __future__ import annotations
@@ -189,7 +194,8 @@ async def _run_ours(
 
     settings = Settings(
         politeness=Politeness(per_host_concurrency=PER_HOST, delay=0, obey_robots=True),
-        timeouts=Timeouts(connect=5, read=2, total=2 if faults else 30),
+        # The hang is stopped by the read timeout; `total` is the whole page's budget.
+        timeouts=Timeouts(connect=5, read=2, total=30),
         retry=RetryPolicy(attempts=4, backoff_base=0.5, backoff_max=4),
         allow_private_addresses=True,
     )
@@ -355,14 +361,24 @@ def _start_server(faults: bool) -> tuple[subprocess.Popen[str], int]:
     raise SystemExit("could not start the loopback server")
 
 
-def _measure(kind: str, pages: int, faults: bool, profile: str | None = None) -> dict[str, Any]:
+def _measure(
+    kind: str,
+    pages: int,
+    faults: bool,
+    profile: str | None = None,
+    baseline: str | None = None,
+) -> dict[str, Any]:
+    """One client run in its own process; ``baseline``: import the scraper from that src."""
+    env = dict(os.environ)
+    if baseline:
+        env["PYTHONPATH"] = str(Path(baseline).resolve())
     server, port = _start_server(faults)
     try:
         server_cpu0 = _cpu_seconds(server.pid)
         command = [sys.executable, __file__, "client", kind, "--port", str(port)]
         command += ["--pages", str(pages)] + (["--faults"] if faults else [])
         command += ["--profile", profile] if profile else []
-        done = subprocess.run(command, capture_output=True, text=True, check=False)
+        done = subprocess.run(command, capture_output=True, text=True, check=False, env=env)
         if done.returncode != 0:
             raise SystemExit(f"client {kind} failed:\n{done.stderr}")
         result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
@@ -411,6 +427,7 @@ def main() -> None:
     parser.add_argument("--pages", type=int, default=2000)
     parser.add_argument("--repeat", type=int, default=1, help="speed runs per client")
     parser.add_argument("--profile", help="write a pyinstrument profile of ours to this file")
+    parser.add_argument("--baseline", help="src folder of another checkout to run side by side")
     args = parser.parse_args()
     if args.command == "serve":
         asyncio.run(_serve(args.port, args.faults))
@@ -425,23 +442,33 @@ def main() -> None:
     print("cpu s, ms/page, RSS = the fetching process; writer = the WARC writer process")
     if args.scenario in ("all", "speed"):
         print("\n## speed: 2,000 pages, no faults\n" + HEADER)
+        clients: list[tuple[str, str, str | None]] = [
+            ("httpx", "bare httpx loop", None),
+            ("ours", "Fetcher", None),
+            ("warc", "Fetcher + WARC store", None),
+            ("warc-inline", "Fetcher + WARC inline", None),
+            ("raw", "raw asyncio (floor)", None),
+        ]
+        if args.baseline:  # each right after ours, so both see the same minute's load
+            clients[2:2] = [("ours", "Fetcher (baseline)", args.baseline)]
+            clients[4:4] = [("warc", "Fetcher + WARC (base)", args.baseline)]
         for _ in range(args.repeat):
-            for kind, name in (
-                ("httpx", "bare httpx loop"),
-                ("ours", "Fetcher"),
-                ("warc", "Fetcher + WARC store"),
-                ("warc-inline", "Fetcher + WARC inline"),
-                ("raw", "raw asyncio (floor)"),
-            ):
-                print(_row(name, _measure(kind, args.pages, False)), flush=True)
+            for kind, name, src in clients:
+                print(_row(name, _measure(kind, args.pages, False, baseline=src)), flush=True)
     if args.profile:
         _measure("ours", args.pages, False, profile=args.profile)
         print(f"\nprofile of Fetcher written to {args.profile}")
     if args.scenario in ("all", "faults"):
         print("\n## faults: 10 % 503 + Retry-After: 1, 2 % hang (2 s timeout), 1 % redirect\n")
         print(HEADER)
-        for kind, name in (("httpx", "bare httpx loop"), ("warc", "Fetcher + WARC store")):
-            result = _measure(kind, args.pages, True)
+        faulty: list[tuple[str, str, str | None]] = [
+            ("httpx", "bare httpx loop", None),
+            ("warc", "Fetcher + WARC store", None),
+        ]
+        if args.baseline:
+            faulty.append(("warc", "Fetcher + WARC (base)", args.baseline))
+        for kind, name, src in faulty:
+            result = _measure(kind, args.pages, True, baseline=src)
             print(_row(name, result))
             lost = result["pages"] - result["ok"] - result["failed"]
             print(

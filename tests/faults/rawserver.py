@@ -35,6 +35,21 @@ def reply(status: int, body: bytes = b"", headers: list[tuple[str, str]] | None 
     return route
 
 
+def redirect(location: str, status: int = 302) -> Route:
+    """A redirect whose Location is sent as UTF-8 bytes, as servers send non-ASCII ones."""
+
+    async def route(writer: asyncio.StreamWriter) -> None:
+        writer.write(
+            f"HTTP/1.1 {status} Found\r\n".encode()
+            + b"Location: "
+            + location.encode("utf-8")
+            + b"\r\nContent-Length: 0\r\n\r\n"
+        )
+        await writer.drain()
+
+    return route
+
+
 def html(text: str, charset: str | None = "utf-8") -> Route:
     kind = "text/html" + (f"; charset={charset}" if charset else "")
     return reply(200, text.encode("utf-8"), [("Content-Type", kind)])

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import pytest
 from pytest_httpserver import HTTPServer
 
@@ -25,7 +26,7 @@ from scraper.fetch.fetcher import Fetcher, FetchRequest
 from scraper.fetch.http import fetch_page, make_client
 from scraper.settings import Politeness, Settings
 from tests.conftest import run_scraper
-from tests.faults.rawserver import RawServer, html, reply
+from tests.faults.rawserver import RawServer, html, redirect, reply
 
 PUBLIC = [ipaddress.ip_network("127.0.0.1/32")]
 SECRET = "<html><head><title>Internal admin</title></head><body><p>secret</p></body></html>"
@@ -61,6 +62,18 @@ PAGE = (
         ("http://news.example/a", "javascript:alert(1)", True),
         ("http://news.example/a", "http:///no-host", True),
         ("http://news.example/a", "http://[::1/", True),  # malformed: refused, not raised
+        # Full stops and digits IDNA (UTS-46) maps to ASCII, as aiohttp will send them:
+        ("http://news.example/a", "http://127\u30020\u30020\u30021/", True),  # 。
+        ("http://news.example/a", "http://127\uff0e0\uff0e0\uff0e1/", True),  # ．
+        ("http://news.example/a", "http://127\uff610\uff610\uff611/", True),  # ｡
+        ("http://news.example/a", "http://10.0\u30020.1/", True),  # one among ASCII dots
+        ("http://news.example/a", "http://\uff11\uff12\uff17.0.0.1/", True),  # fullwidth digits
+        ("http://news.example/a", "http://169\u3002254.169.254/latest/", True),
+        ("http://news.example/a", "http://localhost\u3002/", True),
+        ("http://news.example/a", "http://\u24dbocalhost/", True),  # circled l
+        ("http://news.example/a", "http://[::ffff:127.0.0.1]/", True),  # IPv4-mapped IPv6
+        ("http://news.example/a", "http://b\u00fccher.example/", False),  # a real IDN
+        ("http://127\u30020.0.1/feed", "http://127.0.0.1/a", False),  # private to private
     ],
 )
 def test_hop_refusal(from_url: str | None, to_url: str, refused: bool) -> None:
@@ -91,8 +104,7 @@ def public_settings(**changes: Any) -> Settings:
 async def _through_redirect(location_for: Any, settings: Settings) -> tuple[Any, int]:
     """Fetch a "public" page on 127.0.0.1 that redirects into 127.0.0.2."""
     async with RawServer({"/admin": html(SECRET)}, host="127.0.0.2") as private:
-        location = location_for(private.port)
-        routes = {"/": reply(302, b"", [("Location", location)])}
+        routes = {"/": redirect(location_for(private.port))}
         async with RawServer(routes) as public, make_client(settings) as client:
             try:
                 result: Any = await fetch_page(client, public.url("/"), settings)
@@ -110,6 +122,12 @@ async def _through_redirect(location_for: Any, settings: Settings) -> tuple[Any,
         "http://0x7f.0.0.2:{port}/admin",  # the resolver turns it into 127.0.0.2 (no DNS
         "http://0x7f.2:{port}/admin",  # query) and the resolved address is refused
         "http://localhost:{port}/admin",
+        "http://127\u30020\u30020\u30022:{port}/admin",  # non-ASCII full stops: aiohttp
+        "http://127\uff0e0\uff0e0\uff0e2:{port}/admin",  # maps them to "." and connects
+        "http://127\uff610\uff610\uff612:{port}/admin",  # to 127.0.0.2 unresolved
+        "http://127.0\u30020.2:{port}/admin",
+        "http://\uff11\uff12\uff17.0.0.2:{port}/admin",
+        "http://[::ffff:127.0.0.2]:{port}/admin",
     ],
 )
 def test_redirect_from_public_into_private_is_refused(location: str) -> None:
@@ -130,6 +148,26 @@ def test_a_location_that_is_not_a_web_url_is_a_clean_error() -> None:
     """``data:,x`` has no host to request."""
     result, _ = asyncio.run(_through_redirect(lambda port: "data:,hi", public_settings()))
     assert isinstance(result, FetchError)
+
+
+def test_a_literal_is_checked_at_connect_time_too() -> None:
+    """Below the hop check: a request that did not come through `fetch_page` (so nothing
+    said its private host was allowed) is refused by the socket factory itself."""
+
+    async def main() -> tuple[str, int]:
+        settings = Settings(treat_as_public=PUBLIC)
+        async with (
+            RawServer({"/admin": html(SECRET)}, host="127.0.0.2") as private,
+            make_client(settings) as client,
+        ):
+            try:
+                await client.session().get(private.url("/admin"))
+            except aiohttp.ClientConnectorError as exc:
+                return str(exc.os_error), private.hits["/admin"]
+            return "connected", private.hits["/admin"]
+
+    outcome, hits = asyncio.run(main())
+    assert "private address 127.0.0.2" in outcome and hits == 0
 
 
 def test_allow_private_addresses_lets_the_redirect_through() -> None:
@@ -201,6 +239,7 @@ def test_discovered_links_and_child_sitemaps_into_private_networks_are_refused()
     async def main() -> tuple[Any, Any, RawServer]:
         async with RawServer({"/a": html(PAGE)}, host="127.0.0.2") as private:
             secret, child = private.url("/a"), private.url("/child.xml")
+            dotted = secret.replace("127.0.0.2", "127\u30020\uff0e0\uff612")
             index = (
                 '<?xml version="1.0"?><sitemapindex '
                 'xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
@@ -211,7 +250,7 @@ def test_discovered_links_and_child_sitemaps_into_private_networks_are_refused()
                 "/index.xml": reply(200, index, [("Content-Type", "application/xml")]),
             }
             async with RawServer(routes) as public:
-                feed = _feed([public.url("/ok"), secret])
+                feed = _feed([public.url("/ok"), secret, dotted])
                 routes["/feed.xml"] = reply(200, feed, [("Content-Type", "application/rss+xml")])
                 settings = public_settings()
                 policy = AddressPolicy(False, settings.treat_as_public)
@@ -229,7 +268,7 @@ def test_discovered_links_and_child_sitemaps_into_private_networks_are_refused()
 
     found, mapped, private = asyncio.run(main())
     assert [link.url.rsplit("/", 1)[1] for link in found.links] == ["ok"]
-    assert any("private address 127.0.0.2" in message for _, message in found.errors)
+    assert sum("private address 127.0.0.2" in message for _, message in found.errors) == 2
     assert any("private address 127.0.0.2" in message for _, message in mapped.errors)
     assert sum(private.hits.values()) == 0
 

@@ -38,6 +38,14 @@ DataDirOption = Annotated[
 UserAgentOption = Annotated[
     str | None, typer.Option("--user-agent", help="User-Agent header to send instead of ours.")
 ]
+ProxyOption = Annotated[
+    str | None,
+    typer.Option(
+        "--proxy",
+        help="Send every request through this http(s)://host:port proxy (the [settings] "
+        "proxy; HTTP(S)_PROXY is read only with trust_env = true).",
+    ),
+]
 
 
 def _print_version(value: bool) -> None:

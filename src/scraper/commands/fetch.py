@@ -14,6 +14,7 @@ from cleaner import Article, ExtractionError, extract
 from scraper.commands.app import (
     ConfigOption,
     DataDirOption,
+    ProxyOption,
     UserAgentOption,
     app,
     fail,
@@ -55,6 +56,7 @@ def fetch(
     config: ConfigOption = None,
     data_dir: DataDirOption = None,
     user_agent: UserAgentOption = None,
+    proxy: ProxyOption = None,
     robots: Annotated[
         bool,
         typer.Option(
@@ -72,7 +74,7 @@ def fetch(
     7 not HTML, 8 too large, 9 not an article, 10 cannot write output,
     13 a listing page (an aggregator's columnist or newspaper page: use `run` on it).
     """
-    settings = settings_from(config, data_dir=data_dir, user_agent=user_agent)
+    settings = settings_from(config, data_dir=data_dir, user_agent=user_agent, proxy=proxy)
     settings = settings.with_overrides(
         politeness=settings.politeness.model_copy(update={"obey_robots": robots})
     )

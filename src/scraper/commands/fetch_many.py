@@ -13,6 +13,7 @@ from cleaner import canonicalize_url
 from scraper.commands.app import (
     ConfigOption,
     DataDirOption,
+    ProxyOption,
     UserAgentOption,
     app,
     fail,
@@ -45,6 +46,7 @@ def fetch_many(
     config: ConfigOption = None,
     data_dir: DataDirOption = None,
     user_agent: UserAgentOption = None,
+    proxy: ProxyOption = None,
     log_json: Annotated[
         bool, typer.Option("--log-json", help="Log one JSON object per line on stderr.")
     ] = False,
@@ -57,7 +59,7 @@ def fetch_many(
     11 some URLs failed (see data/rejects/), 10 cannot write, 2 unreadable FILE or a
     line that is not an http(s) URL, 12 another run holds the data folder.
     """
-    settings = settings_from(config, data_dir=data_dir, user_agent=user_agent)
+    settings = settings_from(config, data_dir=data_dir, user_agent=user_agent, proxy=proxy)
     try:
         urls = list(dict.fromkeys(read_url_file(file)))
         links = [Link(url=canonicalize_url(url)) for url in urls]

@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from scraper.commands.app import DataDirOption, app, fail
+from scraper.commands.app import DataDirOption, ProxyOption, app, fail
 from scraper.commands.exitcodes import ExitCode
 from scraper.discovery.sources import load_sources
 from scraper.errors import ConfigError, StorageError
@@ -34,6 +34,7 @@ def run(
         bool, typer.Option("--dry-run", help="Discover and list URLs; fetch and write nothing.")
     ] = False,
     data_dir: DataDirOption = None,
+    proxy: ProxyOption = None,
     wait: Annotated[
         float, typer.Option("--wait", help="Seconds to wait for another run to finish.")
     ] = 0.0,
@@ -61,10 +62,9 @@ def run(
     """
     try:
         loaded = load_sources(config)
-        if data_dir is not None:
-            loaded = loaded.model_copy(
-                update={"settings": loaded.settings.with_overrides(data_dir=data_dir)}
-            )
+        if data_dir is not None or proxy is not None:
+            changed = loaded.settings.with_overrides(data_dir=data_dir, proxy=proxy)
+            loaded = loaded.model_copy(update={"settings": changed})
         chosen = loaded.select(source or [])
         spec = parse_cluster(cluster) if cluster is not None else None
     except ConfigError as exc:

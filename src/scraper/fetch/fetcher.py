@@ -83,18 +83,24 @@ class FetchOutcome:
         return self.error is None
 
 
+# ~31 years: a longer Retry-After means only "not soon", and stays a finite float.
+_MOST_SECONDS = 1e9
+
+
 def parse_retry_after(value: str, now: datetime) -> float | None:
-    """Seconds to wait from a Retry-After value (delta-seconds or HTTP date); None if invalid."""
+    """Seconds to wait from a Retry-After value (delta-seconds or HTTP date), at most
+    `_MOST_SECONDS`; None if it means nothing (it never raises: servers send anything)."""
     value = value.strip()
-    if value.isdigit():
-        return float(value)
+    if value.isascii() and value.isdigit():  # str.isdigit alone admits "²" and "٣"
+        return min(float(value), _MOST_SECONDS)
     try:
         when = parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
+        if when.tzinfo is None:
+            return None
+        seconds = (when - now).total_seconds()
+    except (TypeError, ValueError, IndexError, OverflowError):  # an hour or offset past C int
         return None
-    if when.tzinfo is None:
-        return None
-    return max(0.0, (when - now).total_seconds())
+    return min(max(0.0, seconds), _MOST_SECONDS)
 
 
 def _status_error(page: FetchedPage) -> FetchError | None:
@@ -205,13 +211,24 @@ class Fetcher:
         if self._client is None:
             raise RuntimeError("use the Fetcher as `async with Fetcher(...) as fetcher:`")
         policy = self.settings.retry
+        # `timeouts.total` is the page's whole budget: its attempts, their redirects and
+        # the waits between them, from the moment its first attempt gets its slot.
+        budget = self.settings.timeouts.total
+        started: float | None = None
         attempt = 0
         while True:
             attempt += 1
             page: FetchedPage | None = None
             error: FetchError | None
             async with slots.slot(delay):
+                if started is None:
+                    started = self._monotonic()
+                left = budget - (self._monotonic() - started)
                 try:
+                    if left <= 0:
+                        raise FetchTimeout(
+                            request.url, f"the page's budget of {budget:g} s is spent"
+                        )
                     page = await fetch_page(
                         self._client,
                         request.url,
@@ -220,7 +237,15 @@ class Fetcher:
                         clock=self._clock,
                         accept=request.accept,
                         referrer=request.referrer,
+                        timeout=left,
                     )
+                except FetchTimeout as exc:
+                    error = exc
+                    if self._monotonic() - started >= budget:
+                        error = FetchTimeout(
+                            request.url,
+                            f"no complete response within the page's budget of {budget:g} s",
+                        )
                 except FetchError as exc:
                     error = exc
             if page is not None:
@@ -241,17 +266,24 @@ class Fetcher:
             wait = self._backoff(attempt)
             asked = page.header("retry-after") if page is not None else None
             seconds = parse_retry_after(asked, self._clock()) if asked else None
+            left = budget - (self._monotonic() - started)
             if page is not None and seconds is not None:
+                why = None
                 if seconds > policy.retry_after_max:
+                    why = f"over the cap of {policy.retry_after_max:g} s"
+                elif seconds >= left:
+                    why = f"past what is left of the page's budget of {budget:g} s"
+                if why is not None:
                     given_up = HTTPStatusError(
                         request.url,
-                        f"HTTP {page.status} with Retry-After {seconds:g} s, over the cap of "
-                        f"{policy.retry_after_max:g} s: given up",
+                        f"HTTP {page.status} with Retry-After {seconds:g} s, {why}: given up",
                         status=page.status,
                     )
                     return FetchOutcome(request, page, given_up, attempt)
                 wait = seconds
                 slots.pause(seconds)  # the whole host asked for a break, not just this URL
+            elif wait >= left:
+                return FetchOutcome(request, page, error, attempt)  # no time for another try
             await self._sleep(wait)
 
     def _backoff(self, attempt: int) -> float:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from scraper.discovery.sources import load_sources
 from scraper.errors import ConfigError
 from scraper.settings import Settings, load_settings
 from tests.conftest import run_scraper
@@ -78,3 +79,17 @@ def test_a_bad_user_agent_flag_is_a_usage_error_before_any_request(
     assert "user_agent" in stderr and "Traceback" not in stderr
     assert len(stderr.strip().splitlines()) == 1
     assert hits == 0
+
+
+@pytest.mark.parametrize(
+    "override", ["delay = 1e20", "per_host_concurrency = 100000", "max_crawl_delay = inf"]
+)
+def test_a_source_politeness_override_is_bounded_at_load(tmp_path: Path, override: str) -> None:
+    path = tmp_path / "sources.toml"
+    path.write_text(
+        '[[sources]]\nname = "harbour"\nkind = "feed"\nurls = ["https://news.example/feed"]\n'
+        f"[sources.politeness]\n{override}\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(ConfigError, match="politeness"):
+        load_sources(path)

@@ -63,9 +63,21 @@ PAGE = (
         ("http://news.example/a", "http:///no-host", True),
         ("http://news.example/a", "http://[::1/", True),  # malformed: refused, not raised
         # Full stops and digits IDNA (UTS-46) maps to ASCII, as aiohttp will send them:
-        ("http://news.example/a", "http://127\u30020\u30020\u30021/", True),  # 。
-        ("http://news.example/a", "http://127\uff0e0\uff0e0\uff0e1/", True),  # ．
-        ("http://news.example/a", "http://127\uff610\uff610\uff611/", True),  # ｡
+        (
+            "http://news.example/a",
+            "http://127\u30020\u30020\u30021/",
+            True,
+        ),  # U+3002 ideographic full stop
+        (
+            "http://news.example/a",
+            "http://127\uff0e0\uff0e0\uff0e1/",
+            True,
+        ),  # U+FF0E fullwidth full stop
+        (
+            "http://news.example/a",
+            "http://127\uff610\uff610\uff611/",
+            True,
+        ),  # U+FF61 halfwidth ideographic full stop
         ("http://news.example/a", "http://10.0\u30020.1/", True),  # one among ASCII dots
         ("http://news.example/a", "http://\uff11\uff12\uff17.0.0.1/", True),  # fullwidth digits
         ("http://news.example/a", "http://169\u3002254.169.254/latest/", True),

@@ -31,10 +31,12 @@ class _Strict(BaseModel):
 class PolitenessOverride(_Strict):
     """Per-source changes to `Settings.politeness`; keys left out keep the global value."""
 
-    per_host_concurrency: int | None = Field(None, ge=1)
-    delay: float | None = Field(None, ge=0)
+    # The bounds of `Settings.politeness`, checked at load: merged mid-run, a value past
+    # them would fail there instead (a ValidationError out of the run).
+    per_host_concurrency: int | None = Field(None, ge=1, le=256)
+    delay: float | None = Field(None, ge=0, le=86_400)
     obey_robots: bool | None = None
-    max_crawl_delay: float | None = Field(None, ge=0)
+    max_crawl_delay: float | None = Field(None, ge=0, le=86_400)
 
 
 class Source(_Strict):

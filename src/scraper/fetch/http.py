@@ -242,6 +242,8 @@ class Client:
         addresses before sending. A name we cannot resolve is left to the proxy (behind
         many proxies only the proxy can resolve outside names)."""
         host = target.raw_host or ""
+        if is_reserved_name(host):  # not even to the proxy, which would ask its DNS
+            raise OSError(f"DNS lookup failed ({host} is a reserved name)")
         if self.policy.allow_private or is_ip_literal(host) or self.policy.is_private_host(host):
             return  # a literal or a local name: judged by the hop check
         try:

@@ -22,10 +22,13 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode
 from cleaner import ExtractionError
 from cleaner.decode import decode_html
 from cleaner.limits import check_structure
+from cleaner.noise import text_key
 from scraper.discovery.errors import DiscoveryError
 from scraper.discovery.links import Link, absolute_url, clean_text, iso_date
 
 _RULE_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+# A shorter teaser ("Read more", a date) says nothing about which column it belongs to.
+_MIN_TEASER_KEY = 40
 
 
 class _Strict(BaseModel):
@@ -61,8 +64,14 @@ class ListingSelectors(_Strict):
     skip: list[str] = Field(
         default_factory=list, description="an item matching or containing one is ignored (ads)"
     )
+    teaser: list[str] = Field(
+        default_factory=list,
+        description="inside an item: its teaser; a later item with the same teaser is dropped",
+    )
 
-    _valid = field_validator("item", "link", "title", "date", "next_page", "skip")(_check_selectors)
+    _valid = field_validator("item", "link", "title", "date", "next_page", "skip", "teaser")(
+        _check_selectors
+    )
 
 
 class ListingRules(_Strict):
@@ -77,6 +86,16 @@ class ListingRules(_Strict):
     date_pattern: str | None = Field(
         default=None, description="regex picking the date out of a longer text, e.g. 'Posted …'"
     )
+    link_key: str | None = Field(
+        default=None,
+        description=(
+            "regex on a link's path whose 'key' group names the article (a numeric id):"
+            " a later link with the same key is the same article under an edited slug"
+        ),
+    )
+    skip_link_paths: list[str] = Field(
+        default_factory=list, description="regexes on a link's path: never an article (listings)"
+    )
     page_param: str | None = Field(
         default=None,
         description=(
@@ -90,15 +109,26 @@ class ListingRules(_Strict):
         description="pages run newest first, so a page of only too-old items ends pagination",
     )
 
-    @field_validator("date_pattern")
+    @field_validator("date_pattern", "link_key")
     @classmethod
     def _compiles(cls, value: str | None) -> str | None:
         if value is not None:
-            try:
-                re.compile(value)
-            except re.error as exc:
-                raise ValueError(f"invalid regex {value!r}: {exc}") from exc
+            _compile(value)
         return value
+
+    @field_validator("skip_link_paths")
+    @classmethod
+    def _all_compile(cls, value: list[str]) -> list[str]:
+        for pattern in value:
+            _compile(pattern)
+        return value
+
+
+def _compile(pattern: str) -> re.Pattern[str]:
+    try:
+        return re.compile(pattern)
+    except re.error as exc:
+        raise ValueError(f"invalid regex {pattern!r}: {exc}") from exc
 
 
 @dataclass(frozen=True)
@@ -198,6 +228,26 @@ def _link_node(item: LexborNode, rules: ListingRules) -> LexborNode | None:
     return node
 
 
+def _skipped_link(url: str, rules: ListingRules) -> bool:
+    path = urlsplit(url).path
+    return any(re.search(pattern, path) for pattern in rules.skip_link_paths)
+
+
+def _link_key(url: str, rules: ListingRules) -> str | None:
+    if rules.link_key is None:
+        return None
+    match = re.search(rules.link_key, urlsplit(url).path)
+    key = match.groupdict().get("key") if match is not None else None
+    return f"key:{key}" if key else None
+
+
+def _teaser_key(item: LexborNode, rules: ListingRules) -> str | None:
+    node = _first(item, rules.selectors.teaser)
+    text = clean_text(node.text(separator=" ")) if node is not None else None
+    key = text_key(text.rstrip(".… ")) if text else ""
+    return f"teaser:{key}" if len(key) >= _MIN_TEASER_KEY else None
+
+
 def _numbered_next(page_url: str, rules: ListingRules) -> str | None:
     if rules.page_param is None:
         return None
@@ -240,9 +290,13 @@ def parse_listing(html: bytes | str, base_url: str, rules: ListingRules) -> List
         if link_node is None:
             continue
         url = absolute_url(link_node.attributes.get("href"), page_base)
-        if url is None or url in seen:
+        if url is None or url in seen or _skipped_link(url, rules):
             continue
-        seen.add(url)
+        # The same column listed twice after a headline edit: by its id, or by its teaser.
+        same = [_link_key(url, rules), _teaser_key(item, rules)]
+        if any(key is not None and key in seen for key in same):
+            continue
+        seen.update([url, *(key for key in same if key is not None)])
         title_node = _first(item, rules.selectors.title)
         title = clean_text(title_node.text(separator=" ")) if title_node is not None else None
         title = title or clean_text(link_node.text(separator=" "))

@@ -35,10 +35,22 @@ def test_qoshe_first_page_links_titles_dates_and_next() -> None:
 
     column = f"{QOSHE}/riverside-gazette/jo-parker"
     assert [(link.url, link.title, link.published) for link in links] == [
-        (f"{column}/night-buses", "Opinion – Why Small Towns Need Night Buses", "2025-03-14"),
-        (f"{column}/library-hours", "Keep the Library Open After Six", "2025-03-10"),
-        (f"{column}/market-stalls", "The Market Stall Rent Nobody Voted For", "2025-03-07"),
-        (f"{column}/school-crossing", "A Crossing Guard Costs Less Than a Crash", "2025-03-03"),
+        (
+            f"{column}/night-buses/188000100",
+            "Opinion – Why Small Towns Need Night Buses",
+            "2025-03-14",
+        ),
+        (f"{column}/library-hours/188000101", "Keep the Library Open After Six", "2025-03-10"),
+        (
+            f"{column}/market-stalls/188000102",
+            "The Market Stall Rent Nobody Voted For",
+            "2025-03-07",
+        ),
+        (
+            f"{column}/school-crossing/188000103",
+            "A Crossing Guard Costs Less Than a Crash",
+            "2025-03-03",
+        ),
     ]  # tracking parameters and #comments gone; sidebar "most read" links not taken
     assert all(link.found_on == PAGE1 for link in links)
     assert next_page == f"{PAGE1}?page=2"
@@ -64,7 +76,7 @@ def test_qoshe_middle_and_last_page() -> None:
 def test_qoshe_newspaper_listing_date_with_time() -> None:
     links, next_page, _ = _qoshe("newspaper.html", f"{QOSHE}/newspaper/riverside-gazette")
 
-    assert links[0].url == f"{QOSHE}/riverside-gazette/jo-parker/night-buses"
+    assert links[0].url == f"{QOSHE}/riverside-gazette/jo-parker/night-buses/188000100"
     assert links[0].published == "2025-03-14T18:05:00"  # no zone stated, none invented
     assert next_page is None
 
@@ -98,8 +110,7 @@ def test_publisher_opinion_section() -> None:
 def test_str_input_and_base_href() -> None:
     html = (
         '<html><head><base href="https://cdn.example/mirror/"></head><body>'
-        '<ul class="articles-list"><li class="article-item"><a class="article-title" '
-        'href="a/b">T</a><span class="article-date">1.2.2025</span></li></ul></body></html>'
+        '<div class="card"><a href="a/b"><h1>T</h1></a><i>1.2.2025</i></div></body></html>'
     )
 
     page = parse_listing(html, "https://x.example/list", load_listing_rules("qoshe"))
@@ -225,3 +236,52 @@ def test_fuzz_arbitrary_bytes(data: bytes) -> None:
     except DiscoveryError:
         return
     assert all(link.url.startswith(("http://", "https://")) for link in page.links)
+
+
+REAL = "https://qoshe.com"
+LENA = f"{REAL}/the-harbour-post/lena-marsh"
+
+
+def test_qoshe_cards_h1_in_link_date_in_i_and_headline_edits_collapsed() -> None:
+    links, next_page, _ = _qoshe("columnist-cards.html", f"{REAL}/yazar/lena-marsh/5521")
+
+    assert [(link.url, link.title, link.published) for link in links] == [
+        # Listed twice after a headline edit under the same id: the first card stands.
+        (f"{LENA}/harbour-dredging-costs-double/188012345", "Harbour Dredging Costs Double", None),
+        # Listed again under a new id with the same teaser: dropped. "yesterday" is no date
+        # without a clock; the article page's own date is read when it is fetched.
+        (
+            f"{LENA}/a-second-bridge-will-not-fix-the-traffic/187990021",
+            "A Second Bridge Will Not Fix the Traffic",
+            None,
+        ),
+        (
+            f"{LENA}/the-lighthouse-keeper-s-cottage/187412230",
+            "The Lighthouse Keeper’s Cottage",
+            "2024-07-23",
+        ),
+    ]  # the cards' newspaper and columnist links and the sidebar are not columns
+    assert next_page is None
+
+
+def test_qoshe_pre_2022_table_of_teasers() -> None:
+    links, _, items = _qoshe("columnist-table-2019.html", f"{REAL}/yazar/lena-marsh/5521")
+
+    assert [(link.url, link.published) for link in links] == [
+        (f"{LENA}/the-ferry-pier-needs-a-roof/1461002", "2019-02-14"),
+        (f"{LENA}/fishing-quotas-and-the-harbour-s-future/1460877", "2019-02-07"),
+    ]
+    assert links[0].title is not None and links[0].title.startswith("The ferry pier has no roof")
+    assert items == 2
+
+
+def test_qoshe_listing_links_to_listings_are_never_columns() -> None:
+    html = (
+        '<div class="col"><a href="/yazar/lena-marsh/5521"><h1>Lena Marsh</h1></a></div>'
+        '<div class="col"><a href="/gazete/the-harbour-post"><h1>The Harbour Post</h1></a></div>'
+        '<div class="col"><a href="/the-harbour-post/lena-marsh/x/1880"><h1>X</h1></a></div>'
+    )
+
+    page = parse_listing(html, f"{REAL}/gazete/the-harbour-post", load_listing_rules("qoshe"))
+
+    assert [link.url for link in page.links] == [f"{LENA}/x/1880"]

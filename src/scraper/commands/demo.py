@@ -29,11 +29,16 @@ def demo_config(site: DemoSite, data_dir: Path) -> SourcesConfig:
         allow_private_addresses=True,
         politeness=Politeness(delay=0.05),
     )
-    columnists = [site.url(f"/qoshe/columnist/{key}") for key in site.columnists]
+    listings = [site.url(site.listing_path(key)) for key in site.columnists]
+    listings += [
+        site.url(site.newspaper_path(key))
+        for key, publisher in site.publishers.items()
+        if publisher.get("aggregated", False)
+    ]
     return SourcesConfig(
         settings=settings,
         sources=[
-            Source(name="demo-aggregator", kind="aggregator", urls=columnists, listing="qoshe"),
+            Source(name="demo-aggregator", kind="aggregator", urls=listings, listing="qoshe"),
             Source(name="demo-feed", kind="feed", urls=[site.url("/lakeside/feed.xml")]),
             Source(name="demo-sitemap", kind="sitemap", urls=[site.url("/ledger/sitemap.xml")]),
         ],
@@ -57,9 +62,11 @@ def demo(
 ) -> None:
     """Serve a bundled example web on 127.0.0.1 and run the whole pipeline against it.
 
-    No network access or configuration needed: an aggregator with paginated columnist
-    listings and teasers, a publisher's RSS feed and another's gzip'd sitemap. Run it
-    twice to see an incremental run (conditional requests, nothing rewritten).
+    No network access or configuration needed: a QOSHE-shaped aggregator (columnist and
+    newspaper pages, teasers cut with "........" and credited "© Publisher" in the real
+    site's chrome), a publisher's RSS feed and another's gzip'd sitemap. Run it twice to
+    see an incremental run (conditional requests, nothing rewritten); then follow a
+    columnist with `scraper feed --columnist "Jo Parker" --data-dir demo-data`.
     """
     reporter = Reporter(choose_mode(log_json), clock=utc_now)
     try:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import re
 import tomllib
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -17,15 +18,19 @@ from cleaner.models import parse_iso_date
 Page = tuple[str, bytes]  # (content type, body)
 _HTML = "text/html; charset=utf-8"
 
-_CHROME_TOP = """<header><div class="menu_open">menu_open</div>
-<nav><a href="/qoshe/columnists">Columnists</a> <a href="/qoshe/actual">Actual</a> .
-<a href="/qoshe/favourites">Favourites</a> . <a href="/qoshe/archive">Archive</a></nav></header>
+# The aggregator's chrome as the real site shows it (shared QOSHE.md): an icon-font menu
+# whose ligature name shows as text, the cookie notice, font-size controls, app badges.
+_CHROME_TOP = """<div class="topbar"><i class="material-icons">menu_open</i>
+<a href="/columnists">Columnists</a> <a href="/actual">Actual</a> .
+<a href="/favourites">Favourites</a> . <a href="/archive">Archive</a></div>
 <div class="cookie">We use cookies to provide some features and experiences in QOSHE
 <p><a href="/privacy">More information</a> . <a href="#">Close</a></p></div>
 <div class="font-size"><span>Aa</span> <span>Aa</span> <span>Aa</span></div>
 <div class="zoom"><button>-</button> A <button>+</button></div>"""
-_CHROME_BOTTOM = """<div class="apps"><a href="#">Get it on Google Play</a>
-<a href="#">Download on the App Store</a></div><footer>QOSHE · All rights reserved</footer>"""
+_CHROME_BOTTOM = """<div class="apps"><a href="#">Get it on Google Play</a></div>
+<footer>© QOSHE · All rights reserved</footer>"""
+# The site's cut marker: exactly eight dots glued to the teaser's last word.
+_CUT = "........"
 
 
 @dataclass(frozen=True)
@@ -36,6 +41,12 @@ class DemoArticle:
     date: str
     title: str
     paragraphs: list[str]
+    id: int  # the aggregator's numeric column id
+
+
+def _title_slug(title: str) -> str:
+    """The aggregator's slug of a title: lower case, every other character a dash."""
+    return re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")[:95]
 
 
 def _content() -> dict[str, Any]:
@@ -63,7 +74,6 @@ class DemoSite:
         self.publishers = {p["key"]: p for p in content["publishers"]}
         self.columnists = {c["key"]: c for c in content["columnists"]}
         self.articles = [DemoArticle(**a) for a in content["articles"]]
-        self.page_size = 1  # one column per listing page, so pagination is exercised
 
     def url(self, path: str) -> str:
         return f"{self.base_url}{path}"
@@ -72,7 +82,18 @@ class DemoSite:
         return f"/{article.publisher}/opinion/{article.slug}"
 
     def column_path(self, article: DemoArticle) -> str:
-        return f"/qoshe/column/{article.slug}"
+        """The aggregator's copy: /<newspaper>/<columnist>/<title-slug>/<id>."""
+        newspaper = self.publishers[article.publisher]["slug"]
+        columnist = article.columnist or "editorial"
+        return f"/{newspaper}/{columnist}/{_title_slug(article.title)}/{article.id}"
+
+    def listing_path(self, columnist: str) -> str:
+        """A columnist's page on the aggregator: /yazar/<columnist>/<id>."""
+        return f"/yazar/{columnist}/{self.columnists[columnist]['id']}"
+
+    def newspaper_path(self, publisher: str) -> str:
+        """A newspaper's page on the aggregator: /gazete/<newspaper>."""
+        return f"/gazete/{self.publishers[publisher]['slug']}"
 
     def pages(self) -> dict[str, Page]:
         """Every path the demo server answers, with its content."""
@@ -84,9 +105,15 @@ class DemoSite:
             if article.columnist:
                 pages[self.column_path(article)] = (_HTML, self._column(article))
         for key in self.columnists:
-            for number, html in enumerate(self._listing_pages(key), start=1):
-                suffix = "" if number == 1 else f"?page={number}"
-                pages[f"/qoshe/columnist/{key}{suffix}"] = (_HTML, html)
+            mine = [a for a in self.articles if a.columnist == key]
+            pages[self.listing_path(key)] = (
+                _HTML,
+                self._listing(self.columnists[key]["name"], mine),
+            )
+        for key, publisher in self.publishers.items():
+            theirs = [a for a in self.articles if a.publisher == key and a.columnist]
+            if theirs and publisher.get("aggregated", False):
+                pages[self.newspaper_path(key)] = (_HTML, self._listing(publisher["name"], theirs))
         pages["/lakeside/feed.xml"] = ("application/rss+xml", self._feed("lakeside"))
         pages["/ledger/sitemap.xml"] = ("application/xml", self._sitemap_index("ledger"))
         pages["/ledger/sitemap-opinion.xml.gz"] = ("application/gzip", self._sitemap("ledger"))
@@ -120,49 +147,40 @@ class DemoSite:
 
     def _column(self, article: DemoArticle) -> bytes:
         publisher = self.publishers[article.publisher]["name"]
-        author = self.columnists[article.columnist]["name"]
         teaser = article.paragraphs[:2]
         body = "\n".join(f"<p>{escape(p)}</p>" for p in teaser[:-1])
-        body += f"\n<p>{escape(teaser[-1][: len(teaser[-1]) // 2].rstrip())}........</p>"
+        body += f"\n<p>{escape(teaser[-1][: len(teaser[-1]) // 2].rstrip())}{_CUT}</p>"
         return f"""<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">
-<title>Opinion – {escape(article.title)} | QOSHE</title>
+<title>{escape(article.title)} - QOSHE</title>
 <meta property="og:site_name" content="QOSHE"></head><body>{_CHROME_TOP}
-<article class="article"><h1>Opinion – {escape(article.title)}</h1>
-<div class="author-name">{escape(author)}</div>
+<article><h1>{escape(article.title)}</h1>
 <div class="counters"><span>41</span> <span>2</span></div>
 <div class="date">{_day_month_year(article.date)}</div>
 <div class="article-body">{body}</div>
+</article>
 <div class="source">© <a href="{self.url(self.original_path(article))}">
 {escape(publisher)}</a></div>
-</article>{_CHROME_BOTTOM}</body></html>""".encode()
-
-    def _listing_pages(self, columnist: str) -> list[bytes]:
-        mine = [a for a in self.articles if a.columnist == columnist]
-        mine.sort(key=lambda a: parse_iso_date(a.date).isoformat(), reverse=True)
-        chunks = [mine[i : i + self.page_size] for i in range(0, len(mine), self.page_size)]
-        name = escape(self.columnists[columnist]["name"])
-        pages = []
-        for number, chunk in enumerate(chunks, start=1):
-            items = "\n".join(
-                f"""<li class="article-item"><a class="article-title" href="{self.column_path(a)}">
-{escape(a.title)}</a> <span class="article-date">{_day_month_year(a.date)}</span>
-<span class="counters">41 2</span></li>"""
-                for a in chunk
-            )
-            more = (
-                f'<a class="next" rel="next" href="/qoshe/columnist/{columnist}?page={number + 1}">'
-                "Next</a>"
-                if number < len(chunks)
-                else ""
-            )
-            pages.append(
-                f"""<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">
-<title>{name} | QOSHE</title><meta property="og:site_name" content="QOSHE"></head>
-<body>{_CHROME_TOP}<h1 class="columnist-name">{name}</h1>
-<ul class="articles-list">{items}</ul><div class="pagination">{more}</div>
 {_CHROME_BOTTOM}</body></html>""".encode()
-            )
-        return pages
+
+    def _card(self, article: DemoArticle) -> str:
+        publisher = self.publishers[article.publisher]
+        columnist = self.columnists[article.columnist]
+        teaser = escape(article.paragraphs[0][:90].rsplit(" ", 1)[0])
+        return f"""<div class="card"><a href="{self.column_path(article)}">
+<h1>{escape(article.title)}</h1></a><p>{teaser}...</p>
+<i>{_day_month_year(article.date)}</i> <span>41</span>
+<a href="{self.newspaper_path(article.publisher)}">{escape(publisher["name"])}</a>
+<a href="{self.listing_path(article.columnist)}">{escape(columnist["name"])}</a></div>"""
+
+    def _listing(self, heading: str, articles: list[DemoArticle]) -> bytes:
+        """A columnist's or a newspaper's page: cards newest first, no pagination."""
+        ordered = sorted(articles, key=lambda a: parse_iso_date(a.date).isoformat(), reverse=True)
+        cards = "\n".join(self._card(article) for article in ordered)
+        return f"""<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">
+<title>{escape(heading)} - QOSHE</title><meta property="og:site_name" content="QOSHE"></head>
+<body>{_CHROME_TOP}<div class="header"><b>{escape(heading)}</b></div>
+<div class="cards">{cards}</div>
+{_CHROME_BOTTOM}</body></html>""".encode()
 
     def _feed(self, publisher: str) -> bytes:
         info = self.publishers[publisher]

@@ -63,14 +63,24 @@ def reset(writer: asyncio.StreamWriter) -> None:
     writer.transport.abort()
 
 
-class RawServer(AsyncTCPServer):
-    """``async with RawServer(routes) as server:``; unknown paths get a 404."""
+def drip(interval: float) -> Route:
+    """A 200 that promises 100,000 bytes and sends one every ``interval`` seconds, forever."""
 
-    def __init__(self, routes: dict[str, Route], host: str = "127.0.0.1") -> None:
+    async def route(writer: asyncio.StreamWriter) -> None:
+        writer.write(head(200, [("Content-Type", "text/html"), ("Content-Length", "100000")]))
+        while True:
+            writer.write(b"x")
+            await writer.drain()
+            await asyncio.sleep(interval)
+
+    return route
+
+
+class TaskServer(AsyncTCPServer):
+    """A server whose connections (one task each) are cancelled when it stops."""
+
+    def __init__(self, host: str) -> None:
         super().__init__(host)
-        self.routes = routes
-        self.hits: Counter[str] = Counter()
-        self.sent = 0  # body and head bytes written by routes, for "it stopped early" checks
         self._tasks: set[asyncio.Task[None]] = set()
 
     def _drop_connections(self) -> None:
@@ -81,6 +91,25 @@ class RawServer(AsyncTCPServer):
         task = asyncio.current_task()
         assert task is not None
         self._tasks.add(task)
+        try:
+            await self._handle(reader, writer)
+        finally:
+            self._tasks.discard(task)
+
+    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        raise NotImplementedError
+
+
+class RawServer(TaskServer):
+    """``async with RawServer(routes) as server:``; unknown paths get a 404."""
+
+    def __init__(self, routes: dict[str, Route], host: str = "127.0.0.1") -> None:
+        super().__init__(host)
+        self.routes = routes
+        self.hits: Counter[str] = Counter()
+        self.sent = 0  # body and head bytes written by routes, for "it stopped early" checks
+
+    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         counting = _Counting(writer, self)
         try:
             while True:
@@ -94,7 +123,6 @@ class RawServer(AsyncTCPServer):
         except (asyncio.IncompleteReadError, ConnectionError, asyncio.CancelledError):
             pass
         finally:
-            self._tasks.discard(task)
             writer.close()
 
 

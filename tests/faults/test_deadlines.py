@@ -13,7 +13,7 @@ import pytest
 from scraper.errors import FetchTimeout, HTTPStatusError
 from scraper.fetch.fetcher import Fetcher, FetchRequest, parse_retry_after
 from scraper.settings import Politeness, RetryPolicy, Settings, Timeouts
-from tests.faults.rawserver import RawServer, Route, head, html, reply
+from tests.faults.rawserver import RawServer, Route, drip, html, reply
 from tests.scraper.fetch.test_fetcher import FakeTime, fake_fetcher
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
@@ -67,14 +67,6 @@ def test_an_overflowing_retry_after_only_costs_a_backoff(retry_after: str) -> No
     assert [wait for wait in fake.waits if wait > 0] and max(fake.waits) <= 1
 
 
-async def _drip(writer: Any) -> None:
-    writer.write(head(200, [("Content-Type", "text/html"), ("Content-Length", "100000")]))
-    while True:
-        writer.write(b"x")
-        await writer.drain()
-        await asyncio.sleep(0.2)
-
-
 def test_the_total_budget_covers_every_attempt_of_a_page() -> None:
     """A drip that never trips the read timeout: the page gets `total` seconds, once."""
     settings = Settings(
@@ -84,7 +76,7 @@ def test_the_total_budget_covers_every_attempt_of_a_page() -> None:
     )
 
     async def main() -> Any:
-        routes: dict[str, Route] = {"/": _drip}
+        routes: dict[str, Route] = {"/": drip(0.2)}
         async with RawServer(routes) as server, Fetcher(settings) as fetcher:
             started = time.monotonic()
             outcome = await fetcher.fetch(FetchRequest(server.url("/")))

@@ -21,7 +21,7 @@ from scraper.errors import (
 from scraper.fetch.fetcher import Fetcher, FetchRequest
 from scraper.fetch.http import fetch_page, make_client
 from scraper.settings import Politeness, RetryPolicy, Settings, Timeouts
-from tests.faults.rawserver import RawServer, Route, head, html, reply, reset
+from tests.faults.rawserver import RawServer, Route, drip, head, html, reply, reset
 from tests.scraper.fetch.test_fetcher import FakeTime, fake_fetcher
 
 PAGE = "<html><head><title>Ferry timetable</title></head><body><p>Boats at nine.</p></body></html>"
@@ -116,14 +116,7 @@ def test_hang_mid_body_is_a_read_timeout() -> None:
 def test_slow_drip_is_stopped_by_the_total_deadline() -> None:
     """One byte a second never trips the read timeout; the total deadline stops it."""
 
-    async def route(writer: Any) -> None:
-        writer.write(head(200, [("Content-Type", "text/html"), ("Content-Length", "100000")]))
-        while True:
-            writer.write(b"x")
-            await writer.drain()
-            await asyncio.sleep(1.0)
-
-    error, seconds, server = fetch(route, quick(read=2.0, total=2.5))
+    error, seconds, server = fetch(drip(1.0), quick(read=2.0, total=2.5))
     assert isinstance(error, FetchTimeout)
     assert "within 2.5 s" in error.detail
     assert 2.4 < seconds < 4

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 
-from tests.scraper.loopback import AsyncTCPServer
+from tests.faults.rawserver import TaskServer
 
 
 async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -28,26 +28,18 @@ def _length(head: bytes) -> int:
     return 0
 
 
-class Proxy(AsyncTCPServer):
+class Proxy(TaskServer):
     """``async with Proxy() as proxy:``; ``proxy.seen`` holds each request line received."""
 
     def __init__(self, host: str = "127.0.0.1") -> None:
         super().__init__(host)
         self.seen: list[str] = []
-        self._tasks: set[asyncio.Task[None]] = set()
 
     @property
     def address(self) -> str:
         return self.url("").rstrip("/")
 
-    def _drop_connections(self) -> None:
-        for task in list(self._tasks):
-            task.cancel()
-
-    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        task = asyncio.current_task()
-        assert task is not None
-        self._tasks.add(task)
+    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
             while True:
                 head = await reader.readuntil(b"\r\n\r\n")
@@ -61,7 +53,6 @@ class Proxy(AsyncTCPServer):
         except (asyncio.IncompleteReadError, ConnectionError, asyncio.CancelledError):
             pass
         finally:
-            self._tasks.discard(task)
             writer.close()
 
     async def _tunnel(

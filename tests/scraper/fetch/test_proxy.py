@@ -16,7 +16,7 @@ from scraper.errors import FetchError, ForbiddenAddress
 from scraper.fetch.http import fetch_page, make_client
 from scraper.settings import Settings
 from tests.conftest import run_scraper
-from tests.faults.rawserver import RawServer, html, redirect
+from tests.faults.rawserver import RawServer, html, redirect, reply
 from tests.scraper.proxy import Proxy
 
 TLS = Path(__file__).parents[2] / "fixtures" / "tls"  # self-signed for 127.0.0.1
@@ -138,12 +138,31 @@ def test_through_a_proxy_the_policy_judges_the_target(location: str) -> None:
     assert hits == 0 and len(proxy.seen) == 1, proxy.seen
 
 
-@pytest.mark.parametrize("command", ["fetch", "fetch-many"])
+def _feed(link: str) -> bytes:
+    return (
+        '<?xml version="1.0"?><rss version="2.0"><channel><title>Opinion</title>'
+        f"<item><title>Harbour fees</title><link>{link}</link></item></channel></rss>"
+    ).encode()
+
+
+@pytest.mark.parametrize("command", ["fetch", "fetch-many", "run"])
 def test_the_proxy_flag_of_the_commands(command: str, workdir: Path) -> None:
     async def main() -> tuple[Any, Proxy]:
-        async with Proxy() as proxy, RawServer({"/harbour": html(ARTICLE)}) as site:
+        routes = {"/harbour": html(ARTICLE)}
+        async with Proxy() as proxy, RawServer(routes) as site:
+            feed = reply(
+                200, _feed(site.url("/harbour")), [("Content-Type", "application/rss+xml")]
+            )
+            routes["/feed.xml"] = feed
             if command == "fetch":
                 args = ["fetch", site.url("/harbour")]
+            elif command == "run":
+                (workdir / "sources.toml").write_text(
+                    "[settings.politeness]\ndelay = 0\n[[sources]]\n"
+                    f'name = "harbour"\nkind = "feed"\nurls = ["{site.url("/feed.xml")}"]\n',
+                    encoding="utf-8",
+                )
+                args = ["run"]
             else:
                 (workdir / "urls.txt").write_text(site.url("/harbour") + "\n", encoding="utf-8")
                 (workdir / "sources.toml").write_text(
@@ -158,6 +177,9 @@ def test_the_proxy_flag_of_the_commands(command: str, workdir: Path) -> None:
     result, proxy = asyncio.run(main())
     assert result.returncode == 0, result.stderr
     assert any(line.startswith("GET http://127.0.0.1:") for line in proxy.seen), proxy.seen
+    if command == "run":
+        assert any("/feed.xml" in line for line in proxy.seen)
+        assert any("/harbour" in line for line in proxy.seen)
 
 
 def test_a_proxy_flag_that_is_not_an_http_url_is_a_usage_error(workdir: Path) -> None:

@@ -15,12 +15,15 @@ Scenarios:
           pages lost must be 0 and every failure must carry a reason
   rss     our Fetcher with WARC at 2,000 and 20,000 URLs: peak RSS should stay flat
 
+With ``--transports``, bare loops on aiohttp and on httpx over ``httpx-aiohttp`` join
+the speed scenario (the two candidate libraries of issue 11).
+
 With ``--baseline SRC`` (the ``src`` folder of another checkout, e.g. a ``git worktree``
 of an older commit), the Fetcher rows are also run on that code, in the same sitting and
 alternating with ours, so a change can be compared with what it replaces.
 
 Usage:  .venv/bin/python benchmarks/fetch_bench.py [--scenario all|speed|faults|rss]
-                                                   [--baseline SRC] [--repeat N]
+                                                   [--baseline SRC] [--transports] [--repeat N]
 """
 
 from __future__ import annotations
@@ -259,6 +262,64 @@ async def _run_httpx(urls: list[str], faults: bool) -> dict[str, Any]:
     return {"ok": ok, "failed": failed, "reasons": dict(reasons), "bytes": body_bytes}
 
 
+async def _run_aiohttp(urls: list[str], faults: bool, through_httpx: bool) -> dict[str, Any]:
+    """Bare loops on aiohttp, directly or as httpx's transport (`httpx-aiohttp`): the two
+    ways issue 11 offered to replace the home-made transport."""
+    import aiohttp
+
+    semaphores = {host: asyncio.Semaphore(PER_HOST) for host in HOSTS}
+    ok = failed = body_bytes = 0
+    reasons: Counter[str] = Counter()
+    read_timeout = 2 if faults else 30
+    connector = aiohttp.TCPConnector(limit=0)
+    session = aiohttp.ClientSession(
+        connector=connector, timeout=aiohttp.ClientTimeout(sock_read=read_timeout, sock_connect=5)
+    )
+    get: Any
+    if through_httpx:
+        import httpx
+        import httpx_aiohttp
+
+        client = httpx.AsyncClient(
+            transport=httpx_aiohttp.AiohttpTransport(client=session),
+            timeout=httpx.Timeout(read_timeout, connect=5),
+            follow_redirects=True,
+        )
+
+        async def get(url: str) -> tuple[int, bytes]:
+            response = await client.get(url)
+            return response.status_code, response.content
+
+    else:
+
+        async def get(url: str) -> tuple[int, bytes]:
+            async with session.get(url) as response:
+                return response.status, await response.read()
+
+    async def one(url: str) -> None:
+        nonlocal ok, failed, body_bytes
+        host = url.split("/")[2].split(":")[0]
+        async with semaphores[host]:
+            try:
+                status, body = await get(url)
+            except Exception as exc:
+                failed += 1
+                reasons[type(exc).__name__] += 1
+                return
+        if status == 200:
+            ok += 1
+            body_bytes += len(body)
+        else:
+            failed += 1
+            reasons[f"HTTP {status}"] += 1
+
+    try:
+        await asyncio.gather(*(one(url) for url in urls))
+    finally:
+        await session.close()
+    return {"ok": ok, "failed": failed, "reasons": dict(reasons), "bytes": body_bytes}
+
+
 async def _run_raw(urls: list[str]) -> dict[str, Any]:
     """The floor: plain asyncio streams speaking HTTP/1.1, 2 keep-alive connections a host.
 
@@ -292,9 +353,11 @@ async def _run_raw(urls: list[str]) -> dict[str, Any]:
 
 def _client(args: argparse.Namespace) -> None:
     urls = _urls(args.port, args.pages)
-    if args.kind == "httpx":
+    if args.kind in ("httpx", "httpx-aiohttp"):
         import httpx  # noqa: F401  (imported before the clock starts, like ours)
-    elif args.kind != "raw":
+    if args.kind in ("aiohttp", "httpx-aiohttp"):
+        import aiohttp  # noqa: F401
+    elif args.kind not in ("raw", "httpx"):
         import scraper.fetch.fetcher  # noqa: F401
     profiler = None
     if args.profile:
@@ -309,6 +372,9 @@ def _client(args: argparse.Namespace) -> None:
             result = asyncio.run(_run_httpx(urls, args.faults))
         elif args.kind == "raw":
             result = asyncio.run(_run_raw(urls))
+        elif args.kind in ("aiohttp", "httpx-aiohttp"):
+            through_httpx = args.kind == "httpx-aiohttp"
+            result = asyncio.run(_run_aiohttp(urls, args.faults, through_httpx))
         else:
             raw_dir = raw if args.kind.startswith("warc") else None
             result = asyncio.run(_run_ours(urls, args.faults, raw_dir, args.kind == "warc-inline"))
@@ -418,7 +484,8 @@ def main() -> None:
     serve.add_argument("--port", type=int, required=True)
     serve.add_argument("--faults", action="store_true")
     client = sub.add_parser("client")
-    client.add_argument("kind", choices=["ours", "warc", "warc-inline", "httpx", "raw"])
+    kinds = ["ours", "warc", "warc-inline", "httpx", "aiohttp", "httpx-aiohttp", "raw"]
+    client.add_argument("kind", choices=kinds)
     client.add_argument("--port", type=int, required=True)
     client.add_argument("--pages", type=int, default=2000)
     client.add_argument("--faults", action="store_true")
@@ -428,6 +495,11 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=1, help="speed runs per client")
     parser.add_argument("--profile", help="write a pyinstrument profile of ours to this file")
     parser.add_argument("--baseline", help="src folder of another checkout to run side by side")
+    parser.add_argument(
+        "--transports",
+        action="store_true",
+        help="add bare aiohttp and httpx-on-aiohttp loops to the speed scenario",
+    )
     args = parser.parse_args()
     if args.command == "serve":
         asyncio.run(_serve(args.port, args.faults))
@@ -449,9 +521,15 @@ def main() -> None:
             ("warc-inline", "Fetcher + WARC inline", None),
             ("raw", "raw asyncio (floor)", None),
         ]
+        if args.transports:
+            clients[1:1] = [
+                ("aiohttp", "bare aiohttp loop", None),
+                ("httpx-aiohttp", "httpx on aiohttp loop", None),
+            ]
         if args.baseline:  # each right after ours, so both see the same minute's load
-            clients[2:2] = [("ours", "Fetcher (baseline)", args.baseline)]
-            clients[4:4] = [("warc", "Fetcher + WARC (base)", args.baseline)]
+            for kind, name in (("ours", "Fetcher (baseline)"), ("warc", "Fetcher + WARC (base)")):
+                at = next(i for i, client in enumerate(clients) if client[0] == kind)
+                clients.insert(at + 1, (kind, name, args.baseline))
         for _ in range(args.repeat):
             for kind, name, src in clients:
                 print(_row(name, _measure(kind, args.pages, False, baseline=src)), flush=True)

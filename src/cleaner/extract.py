@@ -35,7 +35,7 @@ from cleaner.models import Article
 from cleaner.noise import is_noise_line, normalize_text, strip_truncation, text_key
 from cleaner.pages import PageInfo, canonical_page_url, refuse_listing
 from cleaner.reasons import RejectReason
-from cleaner.relative_dates import is_relative_date, resolve_relative_date
+from cleaner.relative_dates import is_relative_date, read_date_line, resolve_relative_date
 from cleaner.rules import SiteRules, find_rules
 from cleaner.teasers import teaser_body, teaser_source
 from cleaner.titles import choose_title
@@ -44,6 +44,7 @@ from cleaner.urls import is_http_url
 _BLOCK_TAGS = "p, h2, h3, h4, h5, h6, li, blockquote, pre"
 _CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _MAX_FALLBACK_TAGS = 15_000
+_LEAD_LINES = 3  # a title echo, the counters, the date: where an aggregator's date line sits
 _MIN_SCORED_BODY = 500  # a shorter scored body is more often a wrong container than a brief
 _MIN_PROSE_SHARE = 0.4  # below it, much prose lies outside the chosen container
 # "28.04.2024 | 09:36 Uhr", "2024-04-28 09:36", "14:05": a stamp, never prose. (Only in
@@ -176,9 +177,12 @@ def extract(
     info = refuse_listing(url, rule)
     meta = read_metadata(tree)
     fields = _rule_fields(tree, rule, url, fetched_at) if rule is not None else {}
+    rule_dated = "date_raw" in fields
     fields = _fill_from_metadata(fields, meta, tree, html, url, host, rule, fetched_at)
     if rule is not None and rule.kind == "aggregator":
         fields = _teaser_fields(fields, tree, rule, url, info, meta)
+        if not rule_dated:
+            fields = _date_from_lead(fields, rule, fetched_at)
     try:
         return Article.model_validate({**fields, "fetched_at": fetched_at})
     except ValidationError as error:
@@ -262,6 +266,24 @@ def _teaser_fields(
     filled.pop("source", None)
     filled.update(teaser_source(credits, info, rule, url))
     filled["url"] = canonical_page_url(url, rule)
+    return filled
+
+
+def _date_from_lead(
+    fields: dict[str, object], rule: SiteRules, fetched_at: datetime | None
+) -> dict[str, object]:
+    """A body that starts with the page's title and date line (markup the rule's selectors
+    missed): those lines go, and the date line is the date, as in a text dump."""
+    filled = dict(fields)
+    blocks = str(filled.get("body") or "").split("\n\n")
+    title = text_key(str(filled.get("title") or ""))
+    formats = tuple(rule.date_formats)
+    for index, block in enumerate(blocks[:_LEAD_LINES]):
+        found = read_date_line(block, formats, rule.relative_dates, fetched_at)
+        if found is not None and all(text_key(line) == title for line in blocks[:index]):
+            filled["date_raw"], filled["date"] = found
+            filled["body"] = "\n\n".join(blocks[index + 1 :])
+            break
     return filled
 
 

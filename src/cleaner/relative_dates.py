@@ -10,7 +10,10 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta, timezone
 
+from cleaner.dates import normalize_date
 from cleaner.rules import RelativeDates
+
+_MAX_DATE_CHARS = 40
 
 
 def _word(raw: str) -> str:
@@ -53,3 +56,19 @@ def resolve_relative_date(
             return None
         return (day - timedelta(days=back)).isoformat()
     return None
+
+
+def read_date_line(
+    line: str, formats: tuple[str, ...], rules: RelativeDates, fetched_at: datetime | None
+) -> tuple[str, str | None] | None:
+    """(raw, ISO date or None) when ``line`` is a date line, absolute or relative.
+
+    A relative word the fetch time cannot settle gives (raw, None): the line is still
+    the date line. A future date stays, for validation to reject with that reason.
+    """
+    if len(line) > _MAX_DATE_CHARS:
+        return None
+    if is_relative_date(line, rules):
+        return line, resolve_relative_date(line, fetched_at, rules)
+    iso = normalize_date(line, formats)
+    return (line, iso) if iso is not None else None

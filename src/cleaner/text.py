@@ -16,14 +16,13 @@ from urllib.parse import urlsplit
 from pydantic import ValidationError
 
 from cleaner.credits import own_names
-from cleaner.dates import normalize_date
 from cleaner.errors import ExtractionError, rejection
 from cleaner.limits import check_size
 from cleaner.models import Article
 from cleaner.noise import is_noise_line, normalize_text, strip_truncation
 from cleaner.pages import canonical_page_url, refuse_listing
 from cleaner.reasons import RejectReason
-from cleaner.relative_dates import is_relative_date, resolve_relative_date
+from cleaner.relative_dates import read_date_line
 from cleaner.rules import RelativeDates, SiteRules, Text, builtin_rules, find_rules
 from cleaner.teasers import teaser_body, teaser_source
 from cleaner.urls import is_http_url
@@ -31,7 +30,6 @@ from cleaner.urls import is_http_url
 _GENERIC_DATE_FORMATS = ("%d.%m.%Y", "%Y-%m-%d", "%d/%m/%Y", "%d.%m.%Y %H:%M")
 # The date line comes right after the title (and the counters): within the first lines.
 _DATE_WITHIN = 4
-_MAX_DATE_CHARS = 40
 
 
 def _rule_for_text(
@@ -104,19 +102,6 @@ def extract_text(
         raise rejection(error) from None
 
 
-def _date_line(
-    line: str, formats: tuple[str, ...], relative: RelativeDates, fetched_at: datetime | None
-) -> tuple[str, str | None] | None:
-    """(raw, ISO date or None) when ``line`` is a date line, absolute or relative."""
-    if len(line) > _MAX_DATE_CHARS:
-        return None
-    if is_relative_date(line, relative):
-        return line, resolve_relative_date(line, fetched_at, relative)
-    iso = normalize_date(line, formats)
-    # A future date stays: validation then rejects the page for it, with that reason.
-    return (line, iso) if iso is not None else None
-
-
 def _layout(
     lines: list[str],
     formats: tuple[str, ...],
@@ -130,7 +115,7 @@ def _layout(
     """
     fields: dict[str, object] = {}
     for index, line in enumerate(lines[: _DATE_WITHIN + 1]):
-        found = _date_line(line, formats, relative, fetched_at)
+        found = read_date_line(line, formats, relative, fetched_at)
         if found is not None and index > 0:
             fields["date_raw"], fields["date"] = found
             fields["title"] = lines[index - 1]

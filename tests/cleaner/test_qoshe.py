@@ -265,3 +265,33 @@ def test_any_text_is_an_article_or_a_reason(lines: list[str]) -> None:
     else:
         assert article.aggregator == "QOSHE"
         assert article.source != "QOSHE"
+
+
+def test_markup_the_selectors_miss_still_gives_title_date_and_a_clean_body() -> None:
+    """The real HTML is known only from page texts: class names may be anything."""
+    html = """<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>X - QOSHE</title>
+    <meta property="og:site_name" content="QOSHE"></head><body>
+    <div class="nav"><span class="material-icons-round">menu_open</span> Columnists</div>
+    <div class="wrap"><div class="main-col">
+    <h1 class="baslik">Bus Lanes Need Cameras, Not Paint</h1>
+    <div class="stats"><span>14</span> <span>0</span></div>
+    <div class="tarih">yesterday</div>
+    <div class="yazi">
+    <p>The new bus lanes on the high street were painted in April, and by May the buses were
+    slower than before, stuck behind the delivery vans parked on them.</p>
+    <p>Paint does not move a van. Cameras do, and the council already owns six of them,
+    switched off since the budget round because nobody would pay for the citizens.........</p>
+    <p>© The Conversation</p><ul><li>Rowan Ellery</li><li>Mira Castellanos</li></ul>
+    </div></div></div><div class="store"><a>Get it on Google Play</a></div></body></html>"""
+    url = "https://qoshe.com/the-conversation-us/ada-fenwick/bus-lanes/188999999"
+
+    article = extract(html, url=url, fetched_at=datetime(2025, 5, 7, 9, 0, tzinfo=UTC))
+
+    assert article.title == "Bus Lanes Need Cameras, Not Paint"
+    assert (article.date_raw, article.date) == ("yesterday", "2025-05-06")
+    assert article.source == "The Conversation"
+    assert article.truncated is True
+    assert article.body.startswith("The new bus lanes")
+    assert article.body.endswith("nobody would pay for the citizens.")
+    for noise in ("Bus Lanes Need", "yesterday", "14", "©", "Rowan", "Mira", "menu_open"):
+        assert noise not in article.body, noise

@@ -79,3 +79,22 @@ def test_page_without_article_exits_9(workdir: Path) -> None:
     assert result.stdout == ""
     (line,) = result.stderr.strip().splitlines()
     assert line.startswith(f"scraper: error: {page}: not an article (")
+
+
+def test_fetched_at_resolves_a_relative_date(workdir: Path) -> None:
+    page = str(FIXTURES / "qoshe" / "relative-date-dump.txt")
+    url = "https://qoshe.com/the-borough-chronicle/sam-okafor/market-hall/188300001"
+
+    dated = run_scraper(
+        "clean", page, "--url", url, "--fetched-at", "2025-11-20T12:00Z", cwd=workdir
+    )
+    undated = run_scraper("clean", page, "--url", url, cwd=workdir)
+    naive = run_scraper("clean", page, "--url", url, "--fetched-at", "2025-11-20", cwd=workdir)
+
+    assert dated.returncode == 0, dated.stderr
+    assert (json.loads(dated.stdout)["date_raw"], json.loads(dated.stdout)["date"]) == (
+        "yesterday",
+        "2025-11-19",
+    )
+    assert json.loads(undated.stdout)["date"] is None
+    assert naive.returncode == 2 and "give a zone" in naive.stderr

@@ -29,6 +29,7 @@ from cleaner.dates import normalize_date, pick_date
 from cleaner.decode import decode_html
 from cleaner.embedded import embedded_article_html
 from cleaner.errors import ExtractionError, rejection
+from cleaner.language import detect_language
 from cleaner.limits import check_size, check_structure
 from cleaner.metadata import PageMetadata, read_metadata
 from cleaner.models import Article
@@ -47,6 +48,8 @@ _MAX_FALLBACK_TAGS = 15_000
 _LEAD_LINES = 3  # a title echo, the counters, the date: where an aggregator's date line sits
 _MIN_SCORED_BODY = 500  # a shorter scored body is more often a wrong container than a brief
 _MIN_PROSE_SHARE = 0.4  # below it, much prose lies outside the chosen container
+_MAX_TAGS = 30  # more is a keyword-stuffed <meta>, not the page's tags
+_MAX_TAG = 80
 # "28.04.2024 | 09:36 Uhr", "2024-04-28 09:36", "14:05": a stamp, never prose. (Only in
 # HTML bodies: a text dump's date line is read as its date before noise goes.)
 _DATE_STAMP = re.compile(
@@ -347,10 +350,39 @@ def _fill_from_metadata(
         )
         filled["body"], filled["truncated"] = strip_truncation(body, ("...", "…"))
     filled.setdefault("source", meta.publisher or host)
-    filled.setdefault("language", meta.language)
     filled.setdefault("paywalled", None if meta.is_free is None else not meta.is_free)
+    filled.update(_described(meta, url, filled, fetched_at))
     filled["url"] = url
     return filled
+
+
+def _described(
+    meta: PageMetadata, url: str, fields: Mapping[str, object], fetched_at: datetime | None
+) -> dict[str, object]:
+    """What the page states about itself beyond the core fields (none of it is guessed,
+    except a language the page does not declare, which is detected and flagged)."""
+    found: dict[str, object] = {}
+    title = str(fields.get("title") or "")
+    if meta.description and text_key(meta.description) != text_key(title):
+        found["description"] = meta.description
+    image = urljoin(url, meta.image.strip()) if meta.image else ""
+    if is_http_url(image):
+        found["image"] = image
+    section = next((name for name in meta.sections if name not in meta.site_names), None)
+    if section:
+        found["section"] = normalize_text(section)
+    found["tags"] = [tag for tag in meta.tags if len(tag) <= _MAX_TAG][:_MAX_TAGS]
+    modified = pick_date([meta.date_modified_raw], fetched_at)
+    published = str(fields.get("date") or "")
+    # Compared by calendar day: a day earlier than the publication is the page's error.
+    if modified is not None and modified[1][:10] >= published[:10]:
+        found["date_modified"] = modified[1]
+    if meta.language:
+        found["language"] = meta.language
+    else:
+        detected = detect_language(f"{title}\n{fields.get('body') or ''}")
+        found["language"], found["language_detected"] = detected, detected is not None
+    return found
 
 
 def _date_candidates(tree: HTMLParser, meta: PageMetadata) -> list[str | None]:

@@ -45,6 +45,10 @@ _DATE_KEYS = (
     "article:modified_time",
 )
 _AUTHOR_KEYS = ("author", "article:author", "dc.creator", "parsely-author", "sailthru.author")
+_MODIFIED_KEYS = ("article:modified_time", "og:updated_time", "dateModified", "dcterms.modified")
+_DESCRIPTION_KEYS = ("og:description", "twitter:description", "description", "dc.description")
+_IMAGE_KEYS = ("og:image:secure_url", "og:image", "og:image:url", "twitter:image", "image")
+_TAG_KEYS = ("article:tag", "news_keywords", "keywords", "parsely-tags", "sailthru.tags")
 
 
 @dataclass
@@ -65,6 +69,10 @@ class PageMetadata:
     body: str | None = None
     canonical_url: str | None = None
     is_free: bool | None = None
+    description: str | None = None
+    image: str | None = None  # as written on the page: may be relative
+    tags: list[str] = field(default_factory=list)
+    date_modified_raw: str | None = None
 
 
 def _types(node: dict[str, Any]) -> set[str]:
@@ -194,6 +202,10 @@ def read_metadata(tree: HTMLParser) -> PageMetadata:
             if isinstance(name, str) and name.strip():
                 meta.sections.append(name.strip())
         meta.body = meta.body or _string_keep_lines(article.get("articleBody"))
+        meta.description = meta.description or _string(article.get("description"))
+        meta.image = meta.image or _image_url(article.get("image"), ids)
+        meta.date_modified_raw = meta.date_modified_raw or _string(article.get("dateModified"))
+        meta.tags = meta.tags or _keywords(article.get("keywords"))
         free = article.get("isAccessibleForFree")
         if meta.is_free is None and free is not None:
             meta.is_free = str(free).strip().lower() in {"true", "1", "yes"}
@@ -207,6 +219,14 @@ def read_metadata(tree: HTMLParser) -> PageMetadata:
     meta.title = meta.og_title or meta.ld_title
     meta.date_raw = meta.date_raw or _meta(tree, *_DATE_KEYS)
     meta.sections.extend(_meta_all(tree, "article:section"))
+    meta.description = meta.description or _meta(tree, *_DESCRIPTION_KEYS)
+    meta.image = meta.image or _meta(tree, *_IMAGE_KEYS)
+    meta.date_modified_raw = meta.date_modified_raw or _meta(tree, *_MODIFIED_KEYS)
+    if not meta.tags:
+        for key in _TAG_KEYS:
+            meta.tags = [tag for value in _meta_all(tree, key) for tag in _keywords(value)]
+            if meta.tags:
+                break
     for key in _AUTHOR_KEYS:
         meta.meta_authors.extend(a for a in _meta_all(tree, key) if "://" not in a)
     site_name = _meta(tree, "og:site_name", "application-name")
@@ -217,6 +237,29 @@ def read_metadata(tree: HTMLParser) -> PageMetadata:
     link = tree.css_first('link[rel="canonical"]')
     meta.canonical_url = link.attributes.get("href") if link is not None else None
     return meta
+
+
+def _image_url(value: Any, ids: dict[str, dict[str, Any]]) -> str | None:
+    """The first image URL of a JSON-LD ``image`` (a URL, an ImageObject, or a list of them)."""
+    for item in value if isinstance(value, list) else [value]:
+        if isinstance(item, str) and item.strip():
+            return item.strip()
+        if isinstance(item, dict):
+            node = ids.get(item["@id"], item) if isinstance(item.get("@id"), str) else item
+            url = _string(node.get("url")) or _string(node.get("contentUrl"))
+            if url:
+                return url
+    return None
+
+
+def _keywords(value: Any) -> list[str]:
+    """Tags from a keywords value: a list, or one comma-separated string."""
+    items = value if isinstance(value, list) else [value]
+    tags: list[str] = []
+    for item in items:
+        if isinstance(item, str):
+            tags.extend(part for part in (clean_string(p) for p in item.split(",")) if part)
+    return list(dict.fromkeys(tags))
 
 
 def _string_keep_lines(value: Any) -> str | None:

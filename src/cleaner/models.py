@@ -47,19 +47,29 @@ class Article(BaseModel):
     id: str = Field(default="", description="sha256 of the canonical URL, 16 hex digits")
     url: str = Field(description="canonical URL of the page the record was extracted from")
     title: str = Field(min_length=1)
+    description: str | None = Field(default=None, description="the page's own summary")
     date: str | None = Field(
         default=None,
         description="ISO 8601 publication date; carries an offset only when the page gave one",
     )
     date_raw: str | None = Field(default=None, description="the date string as found on the page")
+    date_modified: str | None = Field(
+        default=None, description="ISO 8601 date of the last update, when the page states one"
+    )
     body: str = Field(min_length=1, description="paragraphs separated by a blank line")
     source: str = Field(min_length=1, description="publisher name")
     authors: list[str] = Field(default_factory=list)
+    section: str | None = Field(default=None, description="the section the page files it under")
+    tags: list[str] = Field(default_factory=list, description="the page's keywords")
+    image: str | None = Field(default=None, description="the lead image's absolute URL")
     aggregator: str | None = Field(
         default=None, description="where it was found, if not the publisher"
     )
     source_url: str | None = Field(default=None, description="the original article, when known")
-    language: str | None = None
+    language: str | None = Field(default=None, description="as declared, else detected")
+    language_detected: bool = Field(
+        default=False, description="language was detected from the text, not declared"
+    )
     truncated: bool = Field(default=False, description="the body is a teaser, cut by the page")
     paywalled: bool | None = Field(
         default=None, description="the publisher's own claim (isAccessibleForFree), if any"
@@ -73,14 +83,14 @@ class Article(BaseModel):
             raise ValueError(f"url must be an absolute http(s) URL, got {value!r}")
         return canonicalize_url(value)
 
-    @field_validator("source_url")
+    @field_validator("source_url", "image")
     @classmethod
-    def _absolute_source_url(cls, value: str | None) -> str | None:
+    def _absolute_url(cls, value: str | None) -> str | None:
         if value is not None and not is_http_url(value):
-            raise ValueError(f"source_url must be an absolute http(s) URL, got {value!r}")
+            raise ValueError(f"must be an absolute http(s) URL, got {value!r}")
         return value
 
-    @field_validator("date")
+    @field_validator("date", "date_modified")
     @classmethod
     def _iso_date(cls, value: str | None) -> str | None:
         if value is None:
@@ -88,7 +98,7 @@ class Article(BaseModel):
         try:
             return parse_iso_date(value).isoformat()
         except ValueError:
-            raise ValueError(f"date must be ISO 8601, got {value!r}") from None
+            raise ValueError(f"must be ISO 8601, got {value!r}") from None
 
     @field_validator("body")
     @classmethod
@@ -103,9 +113,9 @@ class Article(BaseModel):
             )
         return body
 
-    @field_validator("authors")
+    @field_validator("authors", "tags")
     @classmethod
-    def _distinct_authors(cls, value: list[str]) -> list[str]:
+    def _distinct_names(cls, value: list[str]) -> list[str]:
         return list(dict.fromkeys(name.strip() for name in value if name.strip()))
 
     @field_validator("fetched_at")

@@ -17,6 +17,7 @@ from pydantic import ValidationError
 
 from cleaner.credits import own_names
 from cleaner.errors import ExtractionError, rejection
+from cleaner.language import detect_language
 from cleaner.limits import check_size
 from cleaner.models import Article
 from cleaner.noise import is_noise_line, normalize_text, strip_truncation
@@ -96,6 +97,8 @@ def extract_text(
             "\n\n".join(body), text_rules.truncation_suffixes
         )
         fields["source"] = rule.display_name if rule is not None else host
+    language = detect_language(f"{fields.get('title') or ''}\n{fields.get('body') or ''}")
+    fields["language"], fields["language_detected"] = language, language is not None
     try:
         return Article.model_validate({**fields, "url": url, "fetched_at": fetched_at})
     except ValidationError as error:

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from datetime import datetime
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 import lxml.html  # type: ignore[import-untyped]
 import trafilatura
@@ -34,13 +34,13 @@ from cleaner.limits import check_size, check_structure
 from cleaner.metadata import PageMetadata, read_metadata
 from cleaner.models import Article
 from cleaner.noise import is_noise_line, normalize_text, strip_truncation, text_key
-from cleaner.pages import PageInfo, canonical_page_url, refuse_listing
+from cleaner.pages import PageInfo, canonical_page_url, record_key, refuse_listing
 from cleaner.reasons import RejectReason
 from cleaner.relative_dates import is_relative_date, read_date_line, resolve_relative_date
 from cleaner.rules import SiteRules, find_rules
 from cleaner.teasers import teaser_body, teaser_source
 from cleaner.titles import choose_title
-from cleaner.urls import is_http_url
+from cleaner.urls import canonicalize_url, is_http_url, same_site
 
 _BLOCK_TAGS = "p, h2, h3, h4, h5, h6, li, blockquote, pre"
 _CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -179,6 +179,8 @@ def extract(
     rule = find_rules(host, tree, rules)
     info = refuse_listing(url, rule)
     meta = read_metadata(tree)
+    # Read before the body's pruning takes nodes out of the tree.
+    canonical = _canonical_url(tree, url)
     fields = _rule_fields(tree, rule, url, fetched_at) if rule is not None else {}
     rule_dated = "date_raw" in fields
     fields = _fill_from_metadata(fields, meta, tree, html, url, host, rule, fetched_at)
@@ -186,6 +188,12 @@ def extract(
         fields = _teaser_fields(fields, tree, rule, url, info, meta)
         if not rule_dated:
             fields = _date_from_lead(fields, rule, fetched_at)
+    # One record, one id, whichever variant of the page was fetched (tracking parameters,
+    # AMP, print): the site rules' own key first (QOSHE's column number), then the
+    # canonical URL the page declares, then the URL fetched.
+    if canonical is not None and record_key(canonicalize_url(str(fields["url"]))) is None:
+        fields["url"] = canonical
+    fields["canonical_url"] = canonical
     try:
         return Article.model_validate({**fields, "fetched_at": fetched_at})
     except ValidationError as error:
@@ -398,13 +406,28 @@ def declared_url(html: str | bytes) -> str | None:
     """The page's own absolute URL (``<link rel=canonical>``, then ``og:url``), if it has one."""
     if isinstance(html, bytes):
         html = decode_html(html)
-    tree = HTMLParser(html)
+    return next(_declared_urls(HTMLParser(html), None), None)
+
+
+def _declared_urls(tree: HTMLParser, base: str | None) -> Iterator[str]:
+    """The absolute URLs the page declares as its own, most trusted first (relative ones
+    resolved against ``base`` when given)."""
     for selector, attribute in (
-        ('link[rel="canonical"]', "href"),
+        ('link[rel~="canonical"]', "href"),
         ('meta[property="og:url"]', "content"),
     ):
         node = tree.css_first(selector)
         value = (node.attributes.get(attribute) or "").strip() if node is not None else ""
+        if value and base is not None:
+            value = urljoin(base, value)
         if is_http_url(value):
-            return value
+            yield value
+
+
+def _canonical_url(tree: HTMLParser, url: str) -> str | None:
+    """The canonical URL the page declares for itself, on its own site only: a page may
+    name its original (AMP, print, tracking variants) but never claim another site's id."""
+    for declared in _declared_urls(tree, url):
+        if same_site(url, declared):
+            return canonicalize_url(declared)
     return None

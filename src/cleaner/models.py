@@ -45,7 +45,15 @@ class Article(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
 
     id: str = Field(default="", description="sha256 of the canonical URL, 16 hex digits")
-    url: str = Field(description="canonical URL of the page the record was extracted from")
+    url: str = Field(
+        description="the page's declared canonical URL, else the URL it was fetched from"
+    )
+    canonical_url: str | None = Field(
+        default=None, description="the canonical URL the page declares, on its own site"
+    )
+    duplicate_of: str | None = Field(
+        default=None, description="id of the record this one is a near-duplicate of"
+    )
     title: str = Field(min_length=1)
     description: str | None = Field(default=None, description="the page's own summary")
     date: str | None = Field(
@@ -76,11 +84,13 @@ class Article(BaseModel):
     )
     fetched_at: datetime | None = None
 
-    @field_validator("url")
+    @field_validator("url", "canonical_url")
     @classmethod
-    def _canonical_url(cls, value: str) -> str:
+    def _canonical_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
         if not is_http_url(value):
-            raise ValueError(f"url must be an absolute http(s) URL, got {value!r}")
+            raise ValueError(f"must be an absolute http(s) URL, got {value!r}")
         return canonicalize_url(value)
 
     @field_validator("source_url", "image")

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from tld import get_fld
 
 from cleaner.pages import record_key
 
@@ -78,3 +81,18 @@ def article_id(url: str) -> str:
     canonical = canonicalize_url(url)
     key = record_key(canonical) or canonical
     return hashlib.sha256(key.encode("utf-8")).hexdigest()[:16]
+
+
+@functools.lru_cache(maxsize=4096)
+def _site(host: str) -> str:
+    """The registrable domain of ``host`` (public suffix list, shipped with tld), or the
+    host itself for addresses and names without a public suffix (127.0.0.1, localhost)."""
+    return get_fld(host, fix_protocol=True, fail_silently=True) or host
+
+
+def same_site(url: str, other: str) -> bool:
+    """True when both URLs belong to one registrable domain (amp.x.com and www.x.com do)."""
+    first, second = urlsplit(url).hostname, urlsplit(other).hostname
+    if not first or not second:
+        return False
+    return _site(first.rstrip(".").lower()) == _site(second.rstrip(".").lower())

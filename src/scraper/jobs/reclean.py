@@ -232,6 +232,8 @@ def _clean_and_write(
 ) -> dict[str, tuple[str, str]]:
     """Clean every batch and write its records; return {relative path: (kind, reason)}."""
     ranks = {(w.file, w.offset): w.rank for w in winners.values()}
+    url_at = {(w.file, w.offset): url for url, w in winners.items()}
+    fetched: dict[str, str] = {}  # requested URL -> the article record it gave
     reporter.start("clean", len(winners))
     owner: dict[str, Rank] = {}
     final: dict[str, tuple[str, str]] = {}
@@ -269,6 +271,8 @@ def _clean_and_write(
                     continue  # two URLs, one record (one redirected to the other): later wins
                 owner[outcome.path] = rank
                 final[outcome.path] = (outcome.kind, outcome.reason)
+                if outcome.kind == "article":
+                    fetched[url_at[(file, outcome.offset)]] = outcome.path
                 teasers.pop(outcome.path, None)
                 if outcome.kind == "article" and '"truncated": true' in outcome.text:
                     article = Article.model_validate_json(outcome.text)
@@ -281,7 +285,11 @@ def _clean_and_write(
             Path(path).stem: path for path, (kind, _) in final.items() if kind == "article"
         }
         for path, (text, teaser) in teasers.items():
-            original_path = originals.get(article_id(str(teaser.source_url)))
+            # The original's record is keyed by its own canonical URL, which the teaser's
+            # link need not be: look it up by the URL fetched, as `scraper run` does.
+            original_path = fetched.get(_url_key(str(teaser.source_url))) or originals.get(
+                article_id(str(teaser.source_url))
+            )
             settled = (
                 settle_teaser(teaser, _article_at(data_dir / original_path))
                 if original_path

@@ -29,6 +29,7 @@ from scraper.jobs.cluster import Executor
 from scraper.jobs.pipeline import content_hash, reject_for_error, settle_teaser
 from scraper.jobs.progress import Reporter
 from scraper.jobs.sharded import Cleaned, fetch_and_judge, fetch_on_cluster
+from scraper.store.duplicates import mark_duplicate
 from scraper.store.records import (
     clean_path,
     load_json,
@@ -209,6 +210,7 @@ class Run:
     def _save(self, article: Article, *, replaces: list[str]) -> Outcome:
         """Write ``article`` unless an identical record is on disk; remove records it replaces."""
         path = clean_path(self.data_dir, article)
+        article = mark_duplicate(self.state, self.data_dir, article, path)
         new = article.model_dump(mode="json")
         outcome = Outcome.NEW
         if path.exists():

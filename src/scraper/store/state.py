@@ -7,6 +7,7 @@ Timestamps are ISO 8601 UTC strings, which sort as time does.
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import sqlite3
@@ -19,7 +20,7 @@ from typing import Any, Self
 
 from scraper.errors import StorageError
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: the fingerprints of saved records (near-duplicates)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS urls (
@@ -45,7 +46,30 @@ CREATE TABLE IF NOT EXISTS runs (
     pid INTEGER
 );
 CREATE INDEX IF NOT EXISTS urls_source ON urls (source);
+CREATE TABLE IF NOT EXISTS fingerprints (
+    record_id TEXT PRIMARY KEY,
+    record_path TEXT NOT NULL,
+    body INTEGER NOT NULL,         -- SimHash of the body (signed 64-bit)
+    lead INTEGER NOT NULL,         -- SimHash of its opening words
+    rank INTEGER NOT NULL,         -- how likely the original: higher wins (duplicates.py)
+    truncated INTEGER NOT NULL,
+    duplicate_of TEXT
+);
+CREATE TABLE IF NOT EXISTS fingerprint_bands (
+    kind INTEGER NOT NULL,         -- 0 body, 1 lead
+    band INTEGER NOT NULL,
+    value INTEGER NOT NULL,
+    record_id TEXT NOT NULL,
+    PRIMARY KEY (kind, band, value, record_id)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS fingerprints_duplicate_of ON fingerprints (duplicate_of);
 """
+# A fingerprint cut into bands: two within k bits of each other agree on at least one of
+# k + 1 bands (pigeonhole), so a lookup reads a few index entries, never the whole table.
+_BANDS = (0, 11, 22, 33, 44, 54, 64)  # 6 bands: finds every pair within 5 bits
+_FINGERPRINT_COLUMNS = (
+    "fingerprints.rowid, record_id, record_path, body, lead, rank, truncated, duplicate_of"
+)
 
 
 def _iso(when: datetime) -> str:
@@ -189,6 +213,68 @@ class StateDB:
             return None
         return {column[0]: value for column, value in zip(cursor.description, row, strict=True)}
 
+    # Fingerprints of saved records
+
+    def fingerprint_candidates(self, kind: int, value: int) -> list[FingerprintRow]:
+        """Records whose ``kind`` fingerprint shares a band with ``value`` (a superset of
+        those within 5 bits; the caller measures the distance)."""
+        keys = _band_keys(value)
+        clauses = " OR ".join("(band = ? AND value = ?)" for _ in keys)
+        rows = self._db.execute(
+            f"SELECT DISTINCT {_FINGERPRINT_COLUMNS} FROM fingerprint_bands"
+            f" JOIN fingerprints USING (record_id) WHERE kind = ? AND ({clauses})",
+            (kind, *(item for key in keys for item in key)),
+        ).fetchall()
+        return [_fingerprint_row(row) for row in rows]
+
+    def fingerprint_row(self, record_id: str) -> FingerprintRow | None:
+        row = self._db.execute(
+            f"SELECT {_FINGERPRINT_COLUMNS} FROM fingerprints WHERE record_id = ?", (record_id,)
+        ).fetchone()
+        return None if row is None else _fingerprint_row(row)
+
+    def duplicates_of(self, record_id: str) -> list[FingerprintRow]:
+        rows = self._db.execute(
+            f"SELECT {_FINGERPRINT_COLUMNS} FROM fingerprints WHERE duplicate_of = ?",
+            (record_id,),
+        ).fetchall()
+        return [_fingerprint_row(row) for row in rows]
+
+    def save_fingerprint(self, row: FingerprintRow) -> None:
+        """Store (or replace) a record's fingerprint; it keeps its place in saving order."""
+        self._write(
+            "INSERT INTO fingerprints (record_id, record_path, body, lead, rank, truncated,"
+            " duplicate_of) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (record_id) DO UPDATE SET"
+            " record_path = excluded.record_path, body = excluded.body, lead = excluded.lead,"
+            " rank = excluded.rank, truncated = excluded.truncated,"
+            " duplicate_of = excluded.duplicate_of",
+            (
+                row.record_id,
+                row.record_path,
+                _signed(row.body),
+                _signed(row.lead),
+                row.rank,
+                row.truncated,
+                row.duplicate_of,
+            ),
+        )
+        self._write("DELETE FROM fingerprint_bands WHERE record_id = ?", (row.record_id,))
+        for kind, value in ((0, row.body), (1, row.lead)):
+            for band, key in _band_keys(value):
+                self._write(
+                    "INSERT OR IGNORE INTO fingerprint_bands VALUES (?, ?, ?, ?)",
+                    (kind, band, key, row.record_id),
+                )
+
+    def set_duplicate_of(self, record_id: str, original: str | None) -> None:
+        self._write(
+            "UPDATE fingerprints SET duplicate_of = ? WHERE record_id = ?", (original, record_id)
+        )
+
+    def forget_fingerprint(self, record_id: str) -> None:
+        self._write("DELETE FROM fingerprint_bands WHERE record_id = ?", (record_id,))
+        self._write("DELETE FROM fingerprints WHERE record_id = ?", (record_id,))
+
     # Runs
 
     def start_run(self, when: datetime) -> int:
@@ -221,3 +307,37 @@ class StateDB:
             (n,),
         ).fetchall()
         return [RunRow(r[0], r[1], r[2], r[3], json.loads(r[4]), r[5]) for r in rows]
+
+
+@dataclass(frozen=True)
+class FingerprintRow:
+    """A saved record's fingerprints, as the near-duplicate index holds them."""
+
+    record_id: str
+    record_path: str
+    body: int
+    lead: int
+    rank: int
+    truncated: bool
+    duplicate_of: str | None
+    order: int = 0  # when it was first saved, relative to the others
+
+
+def _signed(value: int) -> int:
+    """An unsigned 64-bit fingerprint as SQLite's signed INTEGER."""
+    return value - (1 << 64) if value >= 1 << 63 else value
+
+
+def _band_keys(value: int) -> list[tuple[int, int]]:
+    return [
+        (band, (value >> low) & ((1 << (high - low)) - 1))
+        for band, (low, high) in enumerate(itertools.pairwise(_BANDS))
+    ]
+
+
+def _fingerprint_row(row: tuple[Any, ...]) -> FingerprintRow:
+    order, record_id, path, body, lead, rank, truncated, duplicate_of = row
+    mask = (1 << 64) - 1
+    return FingerprintRow(
+        record_id, path, body & mask, lead & mask, rank, bool(truncated), duplicate_of, order
+    )

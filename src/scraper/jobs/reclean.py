@@ -29,7 +29,7 @@ import json
 import time
 from collections import Counter
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol
@@ -38,7 +38,14 @@ from cleaner import Article, RejectReason, article_id, canonicalize_url
 from scraper.errors import StorageError
 from scraper.jobs.cluster import Executor, InProcess
 from scraper.jobs.pipeline import settle_teaser
-from scraper.jobs.reclean_tasks import IndexEntry, clean_batch, index_file, list_warc_files
+from scraper.jobs.reclean_tasks import (
+    IndexEntry,
+    Outcome,
+    clean_batch,
+    index_file,
+    list_warc_files,
+)
+from scraper.store.duplicates import Candidate, assign_duplicates, original_rank
 from scraper.store.records import to_json, write_atomic
 
 Rank = tuple[bool, datetime, int, int]  # (definitive, WARC-Date, file index, offset)
@@ -240,6 +247,8 @@ def _clean_and_write(
     before: dict[str, bytes | None] = {}  # digest of each file as this run found it
     after: dict[str, bytes] = {}  # digest of what this run last wrote there
     teasers: dict[str, tuple[str, Article]] = {}  # held back until every original is written
+    candidates: dict[str, Candidate] = {}  # article path -> its near-duplicate witnesses
+    marks: dict[str, str | None] = {}  # article path -> the duplicate_of it was written with
 
     def write(writer: _Writer, path: str, text: str) -> None:
         """Write ``text`` to ``path`` unless the file already holds it."""
@@ -274,12 +283,16 @@ def _clean_and_write(
                 if outcome.kind == "article":
                     fetched[url_at[(file, outcome.offset)]] = outcome.path
                 teasers.pop(outcome.path, None)
-                if outcome.kind == "article" and '"truncated": true' in outcome.text:
-                    article = Article.model_validate_json(outcome.text)
+                text = outcome.text
+                if outcome.kind == "article":
+                    text, marks[outcome.path] = _with_previous_mark(data_dir / outcome.path, text)
+                    candidates[outcome.path] = _candidate(outcome, text)
+                if outcome.kind == "article" and '"truncated": true' in text:
+                    article = Article.model_validate_json(text)
                     if article.source_url:
-                        teasers[outcome.path] = (outcome.text, article)
+                        teasers[outcome.path] = (text, article)
                         continue
-                write(writer, outcome.path, outcome.text)
+                write(writer, outcome.path, text)
     with _Writer() as writer:
         originals = {
             Path(path).stem: path for path, (kind, _) in final.items() if kind == "article"
@@ -299,10 +312,24 @@ def _clean_and_write(
                 write(writer, path, text)
                 continue
             write(writer, original_path, to_json(settled))  # as `scraper run` saves it
+            candidates[original_path] = replace(
+                candidates[original_path], rank=original_rank(settled)
+            )
+            candidates.pop(path, None)
             del final[path]
             with contextlib.suppress(FileNotFoundError):
                 (data_dir / path).unlink()  # a teaser record from an earlier reclean
             summary.teasers += 1
+    with _Writer() as writer:
+        # Marked once every article is known, so the marks do not depend on the order in
+        # which results arrived. Each was written with the mark its file had before, so
+        # re-cleaning an unchanged store rewrites nothing.
+        assigned = assign_duplicates(list(candidates.values()))
+        for path, candidate in candidates.items():
+            mark = assigned[candidate.record_id]
+            current = _article_at(data_dir / path)
+            if current is not None and current.duplicate_of != mark:
+                write(writer, path, to_json(current.model_copy(update={"duplicate_of": mark})))
     summary.written = sum(after[path] != before[path] for path in after)
     summary.unchanged = len(after) - summary.written
     return final
@@ -343,6 +370,28 @@ class _Writer:
             if future.done():
                 del self.pending[path]
                 future.result()
+
+
+def _with_previous_mark(path: Path, text: str) -> tuple[str, str | None]:
+    """``text`` with the ``duplicate_of`` the record at ``path`` had (the cleaner knows
+    none), and that mark."""
+    previous = _article_at(path)
+    mark = previous.duplicate_of if previous is not None else None
+    if mark is None:
+        return text, None
+    article = Article.model_validate_json(text)
+    return to_json(article.model_copy(update={"duplicate_of": mark})), mark
+
+
+def _candidate(outcome: Outcome, text: str) -> Candidate:
+    fetched = json.loads(text).get("fetched_at") or ""
+    return Candidate(
+        record_id=Path(outcome.path).stem,
+        fingerprint=outcome.fingerprint,
+        rank=outcome.rank,
+        truncated='"truncated": true' in text,
+        order=str(fetched),
+    )
 
 
 def _article_at(path: Path) -> Article | None:

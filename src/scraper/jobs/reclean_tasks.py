@@ -20,7 +20,9 @@ from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
 
 from cleaner import Article
+from cleaner.fingerprint import Fingerprint, fingerprint
 from scraper.jobs.pipeline import clean_page
+from scraper.store.duplicates import original_rank
 from scraper.store.records import clean_path, reject_path, to_json
 from scraper.store.warc import PURPOSE_HEADER, page_from_record
 
@@ -60,6 +62,9 @@ class Outcome:
     path: str  # relative to the data folder; empty for an error
     text: str  # the record's JSON, or the error message
     reason: str = ""
+    # An article's near-duplicate witnesses, computed here so the driver need not.
+    fingerprint: Fingerprint | None = None
+    rank: int = 0
 
 
 def list_warc_files(raw: Path) -> list[Path]:
@@ -196,6 +201,9 @@ def _clean_one(handle: Any, offset: int) -> Outcome:
         return Outcome(offset, "error", "", f"{page.url}: {type(exc).__name__}: {exc}")
     if isinstance(result, Article):
         relative = clean_path(Path(), result).as_posix()
-        return Outcome(offset, "article", relative, to_json(result))
+        found = fingerprint(result.body, result.title)
+        return Outcome(
+            offset, "article", relative, to_json(result), "", found, original_rank(result)
+        )
     relative = reject_path(Path(), result).as_posix()
     return Outcome(offset, "reject", relative, to_json(result), result.reason.value)

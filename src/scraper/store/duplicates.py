@@ -12,12 +12,13 @@ points to a copy.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 from cleaner import Article
-from cleaner.fingerprint import distance, fingerprint
+from cleaner.fingerprint import Fingerprint, distance, fingerprint
 from scraper.store.records import load_json, to_json, write_atomic
-from scraper.store.state import FingerprintRow, StateDB
+from scraper.store.state import FingerprintRow, StateDB, band_keys
 
 # Measured on the dev corpora (cleaner.fingerprint): different articles stayed 12+ bits
 # apart; a copy with a line added or a paragraph less was within 5 bits in 85 % of cases.
@@ -26,7 +27,7 @@ BODY_BITS = 5
 LEAD_BITS = 3
 
 
-def rank(article: Article) -> int:
+def original_rank(article: Article) -> int:
     """How likely ``article`` is the original of its near-duplicates: higher is likelier."""
     if article.aggregator is not None or article.truncated:
         return 0
@@ -49,7 +50,7 @@ def mark_duplicate(state: StateDB, data_dir: Path, article: Article, path: Path)
         record_path=path.relative_to(data_dir).as_posix(),
         body=found.body,
         lead=found.lead,
-        rank=rank(article),
+        rank=original_rank(article),
         truncated=article.truncated,
         duplicate_of=None,
     )
@@ -102,3 +103,43 @@ def _point(state: StateDB, data_dir: Path, copy: FingerprintRow, original: str) 
         return
     write_atomic(path, to_json(record.model_copy(update={"duplicate_of": original})))
     state.set_duplicate_of(copy.record_id, original)
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One record of a batch whose duplicates are decided at once (`scraper reclean`)."""
+
+    record_id: str
+    fingerprint: Fingerprint | None
+    rank: int
+    truncated: bool
+    order: str  # ties between equal ranks: the earlier (fetch time, then id) is the original
+
+
+def assign_duplicates(records: list[Candidate]) -> dict[str, str | None]:
+    """``duplicate_of`` for every record of a batch, by the rule `mark_duplicate` follows,
+    and the same whatever order the records come in."""
+    ordered = sorted(records, key=lambda record: (-record.rank, record.order, record.record_id))
+    bands: dict[tuple[int, int, int], list[Candidate]] = {}
+    marks: dict[str, str | None] = {}
+    position = {record.record_id: index for index, record in enumerate(ordered)}
+    for record in ordered:
+        found = record.fingerprint
+        if found is None:
+            marks[record.record_id] = None
+            continue
+        roots: set[str] = set()
+        for kind, value, bits in ((0, found.body, BODY_BITS), (1, found.lead, LEAD_BITS)):
+            for band, key in band_keys(value):
+                for other in bands.get((kind, band, key), []):
+                    assert other.fingerprint is not None
+                    theirs = other.fingerprint.body if kind == 0 else other.fingerprint.lead
+                    if kind == 1 and not (record.truncated or other.truncated):
+                        continue
+                    if distance(value, theirs) <= bits:
+                        roots.add(marks[other.record_id] or other.record_id)
+        marks[record.record_id] = min(roots, key=position.__getitem__, default=None)
+        for kind, value in ((0, found.body), (1, found.lead)):
+            for band, key in band_keys(value):
+                bands.setdefault((kind, band, key), []).append(record)
+    return marks

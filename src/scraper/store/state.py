@@ -218,7 +218,7 @@ class StateDB:
     def fingerprint_candidates(self, kind: int, value: int) -> list[FingerprintRow]:
         """Records whose ``kind`` fingerprint shares a band with ``value`` (a superset of
         those within 5 bits; the caller measures the distance)."""
-        keys = _band_keys(value)
+        keys = band_keys(value)
         clauses = " OR ".join("(band = ? AND value = ?)" for _ in keys)
         rows = self._db.execute(
             f"SELECT DISTINCT {_FINGERPRINT_COLUMNS} FROM fingerprint_bands"
@@ -260,7 +260,7 @@ class StateDB:
         )
         self._write("DELETE FROM fingerprint_bands WHERE record_id = ?", (row.record_id,))
         for kind, value in ((0, row.body), (1, row.lead)):
-            for band, key in _band_keys(value):
+            for band, key in band_keys(value):
                 self._write(
                     "INSERT OR IGNORE INTO fingerprint_bands VALUES (?, ?, ?, ?)",
                     (kind, band, key, row.record_id),
@@ -328,7 +328,8 @@ def _signed(value: int) -> int:
     return value - (1 << 64) if value >= 1 << 63 else value
 
 
-def _band_keys(value: int) -> list[tuple[int, int]]:
+def band_keys(value: int) -> list[tuple[int, int]]:
+    """(band, value) of each band of a fingerprint: near fingerprints share one."""
     return [
         (band, (value >> low) & ((1 << (high - low)) - 1))
         for band, (low, high) in enumerate(itertools.pairwise(_BANDS))

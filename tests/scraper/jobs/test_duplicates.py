@@ -6,6 +6,7 @@ URL the page declares; an aggregator's copy on another site is its own record, m
 from __future__ import annotations
 
 import json
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -197,3 +198,20 @@ def test_copies_saved_before_their_original_are_pointed_to_it_later(
         with StateDB(workdir / "data" / "state.sqlite") as state:
             row = state.fingerprint_row(article_id(copy))
             assert row is not None and row.duplicate_of == original
+
+
+def test_reclean_rebuilds_the_same_records_and_marks(site: Site, workdir: Path) -> None:
+    _fetch_many(workdir, site.copies() + site.variants())
+    saved = _records(workdir)
+    shutil.rmtree(workdir / "data" / "clean")
+
+    result = run_scraper("reclean", cwd=workdir)
+
+    assert result.returncode == 0, result.stderr
+    rebuilt = _records(workdir)
+    assert {url: r["duplicate_of"] for url, r in rebuilt.items()} == {
+        url: r["duplicate_of"] for url, r in saved.items()
+    }
+    again = run_scraper("reclean", cwd=workdir)
+    assert again.returncode == 0, again.stderr
+    assert _records(workdir) == rebuilt

@@ -50,6 +50,12 @@ class Limits(_Strict):
     max_redirects: int = Field(
         10, ge=0, le=100, description="browsers stop near 20; news sites use < 5"
     )
+    clean_seconds: float = Field(
+        10.0,
+        gt=0,
+        le=3600,
+        description="s to clean a page; then its worker is killed, the page rejected",
+    )
 
 
 class Politeness(_Strict):

@@ -46,6 +46,21 @@ ProxyOption = Annotated[
         "proxy; HTTP(S)_PROXY is read only with trust_env = true).",
     ),
 ]
+WorkersOption = Annotated[
+    int | None,
+    typer.Option(
+        "--workers",
+        min=0,
+        help="Cleaning processes; 0 cleans in this process. [default: one per core]",
+    ),
+]
+RawOnlyOption = Annotated[
+    bool,
+    typer.Option(
+        "--raw-only",
+        help="Fetch into data/raw/ (WARC) only, without cleaning; `scraper reclean` cleans later.",
+    ),
+]
 
 
 def _print_version(value: bool) -> None:
@@ -99,4 +114,4 @@ def main() -> None:
         app()
     except KeyboardInterrupt:
         typer.echo("scraper: interrupted", err=True)
-        sys.exit(130)
+        sys.exit(int(ExitCode.INTERRUPTED))

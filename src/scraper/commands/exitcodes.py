@@ -22,6 +22,7 @@ class ExitCode(enum.IntEnum):
     PARTIAL = 11  # `run`: some sources or pages failed, the rest was saved
     CANNOT_START = 12  # `run`: bad config, or another run holds the lock
     LISTING = 13  # an aggregator's columnist or newspaper page: a list to discover from
+    INTERRUPTED = 130  # Ctrl-C or SIGTERM: what was cleaned is saved (128 + SIGINT)
 
 
 _BY_REASON = {

@@ -14,7 +14,9 @@ from scraper.commands.app import (
     ConfigOption,
     DataDirOption,
     ProxyOption,
+    RawOnlyOption,
     UserAgentOption,
+    WorkersOption,
     app,
     fail,
     settings_from,
@@ -50,14 +52,18 @@ def fetch_many(
     log_json: Annotated[
         bool, typer.Option("--log-json", help="Log one JSON object per line on stderr.")
     ] = False,
+    workers: WorkersOption = None,
+    raw_only: RawOnlyOption = False,
 ) -> None:
     """Fetch every URL of FILE politely (robots.txt, per-host limits, retries), clean and save.
 
     Records go to data/clean/, rejects with their reason to data/rejects/, every response
     to data/raw/ (WARC); ETags and Last-Modified are remembered in data/state.sqlite and
-    sent back, so an unchanged page costs a 304. Exit codes: 0 all saved or unchanged,
-    11 some URLs failed (see data/rejects/), 10 cannot write, 2 unreadable FILE or a
-    line that is not an http(s) URL, 12 another run holds the data folder.
+    sent back, so an unchanged page costs a 304. Each page is saved as soon as it is
+    clean; Ctrl-C keeps what was saved and the next fetch-many does the rest.
+    Exit codes: 0 all saved or unchanged, 11 some URLs failed (see data/rejects/),
+    10 cannot write, 2 unreadable FILE or a line that is not an http(s) URL, 12 another
+    run holds the data folder, 130 interrupted.
     """
     settings = settings_from(config, data_dir=data_dir, user_agent=user_agent, proxy=proxy)
     try:
@@ -78,6 +84,8 @@ def fetch_many(
                     clock=utc_now,
                     links=links,
                     follow_originals=False,  # fetch what was asked for, nothing more
+                    workers=workers,
+                    raw_only=raw_only,
                 )
             )
     except LockHeld as exc:
@@ -88,10 +96,16 @@ def fetch_many(
     saved = outcomes[Outcome.NEW] + outcomes[Outcome.UPDATED]
     failed = outcomes[Outcome.REJECTED] + outcomes[Outcome.FAILED]
     reasons = ", ".join(f"{reason} {n}" for reason, n in sorted(summary.reasons.items()))
+    stored = outcomes[Outcome.STORED]
     typer.echo(
         f"fetch-many: {len(links)} URLs: {saved} saved, {outcomes[Outcome.UNCHANGED]} unchanged, "
-        f"{failed} failed" + (f" ({reasons})" if reasons else "")
+        f"{failed} failed"
+        + (f" ({reasons})" if reasons else "")
+        + (f", {stored} stored raw for `scraper reclean`" if stored else "")
+        + (" (interrupted: run it again to do the rest)" if summary.interrupted else "")
     )
+    if summary.interrupted:
+        raise typer.Exit(int(ExitCode.INTERRUPTED))
     if failed:
         raise typer.Exit(int(ExitCode.PARTIAL))
 

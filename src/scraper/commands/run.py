@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from scraper.commands.app import DataDirOption, ProxyOption, app, fail
+from scraper.commands.app import DataDirOption, ProxyOption, RawOnlyOption, WorkersOption, app, fail
 from scraper.commands.exitcodes import ExitCode
 from scraper.discovery.sources import load_sources
 from scraper.errors import ConfigError, StorageError
@@ -49,16 +49,20 @@ def run(
             "(tcp://host:8786). Hosts are sharded across workers; this process writes.",
         ),
     ] = None,
+    workers: WorkersOption = None,
+    raw_only: RawOnlyOption = False,
 ) -> None:
     """Discover new columns on the configured sources, fetch what is new or changed,
     clean, validate and save them under data/clean/.
 
     Safe under cron: runs never overlap (a killed run's lock is taken over at once),
-    records are written atomically, and a killed run is completed by the next one.
+    records are written atomically as each page is cleaned, and a killed or interrupted
+    run is completed by the next one.
 
     Exit codes: 0 ok, 2 --cluster without the [dask] extra, 10 cannot write,
     11 some sources or pages failed (the rest was saved), 12 could not start
-    (bad config, another run holds the lock, or the cluster cannot be reached).
+    (bad config, another run holds the lock, or the cluster cannot be reached),
+    130 interrupted by Ctrl-C or SIGTERM (what was cleaned is saved).
     """
     try:
         loaded = load_sources(config)
@@ -90,7 +94,15 @@ def run(
             dask_executor(spec) if spec is not None else nullcontext() as executor,
         ):
             summary = asyncio.run(
-                run_once(loaded, chosen, reporter=reporter, clock=utc_now, executor=executor)
+                run_once(
+                    loaded,
+                    chosen,
+                    reporter=reporter,
+                    clock=utc_now,
+                    executor=executor,
+                    workers=workers,
+                    raw_only=raw_only,
+                )
             )
     except (LockHeld, ClusterUnavailable) as exc:
         fail(ExitCode.CANNOT_START, str(exc))
@@ -100,5 +112,7 @@ def run(
         fail(ExitCode.OUTPUT, str(exc))
     reporter.event("run_finished", summary=summary.counts())
     typer.echo(summary_json(summary) if log_json else summary_text(summary, settings.data_dir))
+    if summary.interrupted:
+        raise typer.Exit(int(ExitCode.INTERRUPTED))
     if not summary.ok:
         raise typer.Exit(int(ExitCode.PARTIAL))

@@ -131,6 +131,8 @@ class Fetcher:
         monotonic: the clock of the per-host delays (pair it with ``sleep``).
         max_in_flight: cap on concurrent requests across all hosts in `fetch_all`.
         max_buffered: cap on requests read ahead from the input in `fetch_all`.
+        max_ready: cap on outcomes `fetch_all` holds for a caller that is not taking them
+            (a slow consumer): past it no new request starts, so bodies do not pile up.
     """
 
     def __init__(
@@ -144,6 +146,7 @@ class Fetcher:
         monotonic: Monotonic = time.monotonic,
         max_in_flight: int = 256,
         max_buffered: int = 2000,
+        max_ready: int = 16,
     ) -> None:
         self.settings = settings
         self.raw_store = raw_store
@@ -156,6 +159,7 @@ class Fetcher:
         self._client: Client | None = None
         self.max_in_flight = max_in_flight
         self.max_buffered = max(max_buffered, 1)
+        self.max_ready = max(max_ready, 1)
 
     async def __aenter__(self) -> Self:
         self._client = make_client(self.settings)
@@ -315,6 +319,7 @@ class Fetcher:
         tasks: set[asyncio.Task[None]] = set()
         failures: list[BaseException] = []
         wake: asyncio.Future[None] | None = None
+        room = asyncio.Event()  # set when the caller took an outcome
         buffered = 0
         exhausted = False
 
@@ -325,7 +330,12 @@ class Fetcher:
         async def work(host: str) -> None:
             nonlocal running
             try:
-                while (queue := pending.get(host)) is not None:
+                while True:
+                    while len(finished) >= self.max_ready:
+                        room.clear()
+                        await room.wait()
+                    if (queue := pending.get(host)) is None:
+                        break
                     request = queue.popleft()
                     if not queue:
                         del pending[host]
@@ -380,6 +390,7 @@ class Fetcher:
                     raise failures[0]
                 if finished:
                     buffered -= 1
+                    room.set()
                     yield finished.popleft()
                     continue
                 if exhausted and not running and not pending:

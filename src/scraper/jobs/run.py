@@ -1,5 +1,9 @@
 """One scheduled run: discover, fetch what is new or changed, clean, validate, save.
 
+The fetch loop only fetches; pages are cleaned in worker processes (`scraper.jobs.cleaning`)
+and each outcome is saved the moment it is clean. Ctrl-C or SIGTERM stops the fetching,
+keeps what was saved, and marks the run ``interrupted``.
+
 Crash safety comes from the order of effects: a record file is written atomically
 before the state database learns about it, so a run killed at any point leaves
 either the old record or the new one, and the next run redoes whatever the state
@@ -10,25 +14,27 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import enum
-import json
+import os
+import signal
 import time
 from collections import Counter
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from pathlib import Path
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
 from typing import Any
 
 from cleaner import Article, Reject, RejectReason, canonicalize_url
 from scraper.discovery import Link, discover, fetcher_fetch
 from scraper.discovery.sources import Source, SourcesConfig
-from scraper.errors import FetchError
+from scraper.errors import FetchError, StorageError
 from scraper.fetch.fetcher import Fetcher, FetchOutcome, FetchRequest
 from scraper.fetch.http import HTML_TYPES, Clock, address_policy
+from scraper.jobs.cleaning import Clean, Cleaner, CleaningPool, InlineCleaner, Result
 from scraper.jobs.cluster import Executor
-from scraper.jobs.pipeline import content_hash, reject_for_error, settle_teaser
+from scraper.jobs.pipeline import clean_page, content_hash, reject_for_error, settle_teaser
 from scraper.jobs.progress import Reporter
-from scraper.jobs.sharded import Cleaned, fetch_and_judge, fetch_on_cluster
+from scraper.jobs.sharded import fetch_on_cluster
+from scraper.jobs.summary import Outcome, RunSummary, summary_json, summary_text
+from scraper.settings import Settings
 from scraper.store.duplicates import mark_duplicate
 from scraper.store.records import (
     clean_path,
@@ -40,54 +46,6 @@ from scraper.store.records import (
 )
 from scraper.store.state import StateDB
 from scraper.store.warc_writer import WarcWriterProcess
-
-
-class Outcome(enum.StrEnum):
-    """What happened to one discovered URL in a run."""
-
-    NEW = "new"
-    UPDATED = "updated"
-    UNCHANGED = "unchanged"
-    REJECTED = "rejected"
-    FAILED = "failed"
-
-
-@dataclass
-class RunSummary:
-    """The counts a run reports at its end and stores in the state database."""
-
-    discovered: int = 0
-    fetched: int = 0
-    duplicates: int = 0  # discovered twice (teaser and original): one record
-    outcomes: Counter[str] = field(default_factory=Counter)
-    reasons: Counter[str] = field(default_factory=Counter)  # of rejected and failed URLs
-    source_errors: dict[str, list[str]] = field(default_factory=dict)
-    fill: dict[str, Counter[str]] = field(default_factory=dict)
-    seconds: float = 0.0
-
-    @property
-    def ok(self) -> bool:
-        """No source failed to list and no page failed to fetch."""
-        return not self.source_errors and not self.outcomes[Outcome.FAILED]
-
-    def counts(self) -> dict[str, object]:
-        return {
-            "discovered": self.discovered,
-            "fetched": self.fetched,
-            "duplicates": self.duplicates,
-            **{outcome.value: self.outcomes[outcome] for outcome in Outcome},
-            "reasons": dict(sorted(self.reasons.items())),
-            "source_errors": {name: len(errors) for name, errors in self.source_errors.items()},
-            "fill_rates": {
-                name: {
-                    key: round(count / counts["articles"], 3) if key != "articles" else count
-                    for key, count in counts.items()
-                }
-                for name, counts in self.fill.items()
-                if counts["articles"]
-            },
-            "seconds": round(self.seconds, 2),
-        }
 
 
 def _is_transient(error: FetchError) -> bool:
@@ -132,8 +90,24 @@ async def discover_links(
     return list(links.values()), errors
 
 
+@dataclass
+class _Waiting:
+    """A teaser held back until its original is in (or known not to be a whole article)."""
+
+    url: str
+    page_hash: str
+    article: Article
+
+
 class Run:
-    """The state of one run; `execute` does the work."""
+    """The state of one run; `execute` does the work.
+
+    Every outcome is saved as soon as it is known (record or reject, then its state row),
+    so memory stays flat in the URL count and a stopped run keeps its work. A teaser that
+    names its original waits, unsaved, until the original is in; then the original is
+    saved once, credited to the aggregator. Unsaved, because a teaser on disk would look
+    done to the next run, which would then never fetch its original.
+    """
 
     def __init__(
         self,
@@ -144,8 +118,12 @@ class Run:
         clock: Clock,
         executor: Executor | None = None,
         monotonic: Callable[[], float] = time.monotonic,
+        cleaner: Cleaner | None = None,
+        raw_only: bool = False,
     ) -> None:
         self.executor = executor
+        self.cleaner = cleaner or InlineCleaner()
+        self.raw_only = raw_only
         self.config = config
         self.settings = config.settings
         self.data_dir = config.settings.data_dir
@@ -156,6 +134,12 @@ class Run:
         self.clock = clock
         self.monotonic = monotonic
         self.summary = RunSummary()
+        self._asked: set[str] = set()  # the URLs this run was asked for (discovered or given)
+        self._follow_originals = True
+        self._follow: dict[str, FetchRequest] = {}  # originals to fetch for their teasers
+        self._waiting: dict[str, list[_Waiting]] = {}  # original URL -> teasers waiting on it
+        self._arrived: set[str] = set()  # URLs whose outcome this run has settled
+        self._failure: StorageError | None = None
 
     # -- discovery ---------------------------------------------------------------------------
 
@@ -197,6 +181,73 @@ class Run:
         known = self._held_record(url)
         return None if known is None else known["content_hash"]
 
+    def _fetched(self, outcome: FetchOutcome) -> str | None:
+        """Note a fetch in the state; the hash of its body when there is one."""
+        page = outcome.page
+        if outcome.error is not None or page is None:
+            return None
+        self.summary.fetched += 1
+        self.state.record_fetch(
+            outcome.request.url,
+            status=page.status,
+            etag=page.header("etag"),
+            last_modified=page.header("last-modified"),
+            when=page.fetched_at,
+        )
+        return content_hash(page.body)
+
+    async def _fetch_pass(self, fetcher: Fetcher, requests: list[FetchRequest]) -> None:
+        """Fetch ``requests``; clean and settle each outcome as it comes."""
+        if not requests:
+            return
+        if self.executor is not None:
+            held = {r.url: h for r in requests if (h := self._held_hash(r.url)) is not None}
+            raw = self.data_dir / "raw"
+            async for outcome, result in fetch_on_cluster(
+                self.executor, self.settings, requests, held, raw
+            ):
+                page_hash = self._fetched(outcome)
+                self._settle(outcome.request, outcome.error, page_hash, result)
+            return
+        cleaning: set[asyncio.Task[None]] = set()
+        try:
+            async for outcome in fetcher.fetch_all(requests):
+                if self._failure is not None:
+                    raise self._failure
+                page_hash = self._fetched(outcome)
+                page, request, error = outcome.page, outcome.request, outcome.error
+                if self.raw_only and page_hash is not None:
+                    self._count(Outcome.STORED, request.url)
+                elif (
+                    error is not None
+                    or page is None
+                    or page.status == 304
+                    or (page.status == 200 and page_hash == self._held_hash(request.url))
+                ):
+                    self._settle(request, error, page_hash, None)
+                else:
+                    future = await self.cleaner.submit(page)
+                    task = asyncio.create_task(self._when_clean(request, page_hash, future))
+                    cleaning.add(task)
+                    task.add_done_callback(cleaning.discard)
+            if cleaning:
+                await asyncio.gather(*cleaning)
+        finally:
+            for task in cleaning:
+                task.cancel()
+        if self._failure is not None:
+            raise self._failure
+
+    async def _when_clean(
+        self, request: FetchRequest, page_hash: str | None, future: asyncio.Future[Result]
+    ) -> None:
+        try:
+            self._settle(request, None, page_hash, await future)
+        except StorageError as exc:  # the fetch loop raises it: the run cannot save
+            self._failure = exc
+
+    # -- settling ----------------------------------------------------------------------------
+
     def _count(self, outcome: Outcome, url: str, **fields: object) -> None:
         self.summary.outcomes[outcome] += 1
         if "reason" in fields:
@@ -205,7 +256,116 @@ class Run:
         self.reporter.event(outcome.value, level=level, url=url, **fields)
         self.reporter.advance()
 
+    def _settle(
+        self,
+        request: FetchRequest,
+        error: FetchError | None,
+        page_hash: str | None,
+        result: Result | None,
+    ) -> None:
+        """Decide and save what one fetched URL becomes (None: nothing new to clean)."""
+        url = request.url
+        self._arrived.add(url)
+        if url in self._asked:
+            if error is not None:
+                if _is_transient(error):
+                    self.state.record_error(url, str(error))
+                    fields = {"reason": error.reason.value, "detail": error.detail}
+                    self._count(Outcome.FAILED, url, **fields)
+                else:
+                    self._reject(reject_for_error(error))
+            elif result is None:
+                self._count(Outcome.UNCHANGED, url)
+            elif isinstance(result, Reject):
+                self._reject(result)
+            elif not self._held_back(request, page_hash or "", result) and url not in self._waiting:
+                self._save_counted(url, page_hash or "", result)
+        # else: an original fetched for its teasers only, saved through them
+        if url in self._waiting:
+            self._release(url, page_hash if error is None else None, result)
+
+    def _held_back(self, request: FetchRequest, page_hash: str, article: Article) -> bool:
+        """Keep a teaser back while its original may still come; True when it waits."""
+        if not (article.truncated and article.source_url):
+            return False
+        original = canonicalize_url(article.source_url)
+        waiting = _Waiting(request.url, page_hash, article)
+        if original in self._arrived:
+            counted = original in self._asked
+            self._settle_teaser(waiting, self._whole_record(original), original, counted=counted)
+            return True
+        if original not in self._asked:
+            if not self._follow_originals:
+                return False
+            self._follow.setdefault(original, self._request(original, request.source, request.url))
+        self._waiting.setdefault(original, []).append(waiting)
+        return True
+
+    def _release(self, original: str, page_hash: str | None, result: Result | None) -> None:
+        """The original is in: settle every teaser waiting on it."""
+        whole: Article | None = None
+        if isinstance(result, Article):
+            whole = None if result.truncated else result
+        elif result is None:  # unchanged or not fetched now: the record we hold, if whole
+            whole = self._whole_record(original)
+        counted = False
+        for waiting in self._waiting.pop(original, []):
+            self._settle_teaser(waiting, whole, original, original_hash=page_hash, counted=counted)
+            counted = original in self._asked
+
+    def _settle_teaser(
+        self,
+        waiting: _Waiting,
+        whole: Article | None,
+        original: str,
+        *,
+        original_hash: str | None = None,
+        counted: bool,
+    ) -> None:
+        """Save a teaser as its whole original credited to the aggregator, or as itself.
+
+        ``counted``: the original was asked for and already counted in this run.
+        """
+        full = settle_teaser(waiting.article, whole)
+        if full is None:
+            self._save_counted(waiting.url, waiting.page_hash, waiting.article)
+            return
+        kind = self._save(full, replaces=self._previous_paths(waiting.url, original))
+        self._record(waiting.url, waiting.page_hash, full)
+        if original_hash is not None and whole is not None and whole is not full:
+            self._record(original, original_hash, full)
+        if counted:
+            self.summary.duplicates += 1
+            self.reporter.advance()
+            return
+        self._count(kind, waiting.url, record=full.id, via=original)
+        if original in self._asked:
+            self.summary.duplicates += 1
+            self.reporter.advance()
+
+    def _whole_record(self, url: str) -> Article | None:
+        """The whole article we hold on disk for ``url``, if any (saved earlier)."""
+        known = self._held_record(url)
+        if known is None:
+            return None
+        with contextlib.suppress(OSError, ValueError):
+            article = Article.model_validate(load_json(self.data_dir / known["record_path"]))
+            return None if article.truncated else article
+        return None
+
+    def flush_waiting(self) -> None:
+        """Teasers whose original never came (a failed or unfetched original): saved as
+        teasers. Not after an interrupt: the next run must fetch their originals."""
+        for original in list(self._waiting):
+            for waiting in self._waiting.pop(original):
+                self._save_counted(waiting.url, waiting.page_hash, waiting.article)
+
     # -- saving ------------------------------------------------------------------------------
+
+    def _save_counted(self, url: str, page_hash: str, article: Article) -> None:
+        kind = self._save(article, replaces=self._previous_paths(url))
+        self._record(url, page_hash, article)
+        self._count(kind, url, record=article.id)
 
     def _save(self, article: Article, *, replaces: list[str]) -> Outcome:
         """Write ``article`` unless an identical record is on disk; remove records it replaces."""
@@ -237,13 +397,11 @@ class Run:
         source["authors"] += bool(article.authors)
         return outcome
 
-    def _record(self, url: str, outcome: FetchOutcome, article: Article) -> None:
-        page = outcome.page
-        assert page is not None
+    def _record(self, url: str, page_hash: str, article: Article) -> None:
         path = clean_path(self.data_dir, article)
         self.state.record_result(
             url,
-            content_hash=content_hash(page.body),
+            content_hash=page_hash,
             record_id=article.id,
             record_path=str(path.relative_to(self.data_dir)),
         )
@@ -263,31 +421,7 @@ class Run:
         )
         self._count(Outcome.REJECTED, reject.url, reason=reject.reason.value, detail=reject.detail)
 
-    async def _fetch_and_clean(
-        self, fetcher: Fetcher, requests: list[FetchRequest]
-    ) -> dict[str, Cleaned]:
-        """Fetch ``requests``; return each URL's outcome and cleaned result (None: nothing
-        new to clean), fetching here or, with an executor, on the cluster's workers."""
-        held = {r.url: h for r in requests if (h := self._held_hash(r.url)) is not None}
-        if self.executor is None:
-            stream = fetch_and_judge(fetcher, requests, held)
-        else:
-            raw = self.data_dir / "raw"
-            stream = fetch_on_cluster(self.executor, self.settings, requests, held, raw)
-        results: dict[str, Cleaned] = {}
-        async for outcome, result in stream:
-            page = outcome.page
-            if outcome.error is None and page is not None:
-                self.summary.fetched += 1
-                self.state.record_fetch(
-                    outcome.request.url,
-                    status=page.status,
-                    etag=page.header("etag"),
-                    last_modified=page.header("last-modified"),
-                    when=page.fetched_at,
-                )
-            results[outcome.request.url] = (outcome, result)
-        return results
+    # -- the run -----------------------------------------------------------------------------
 
     async def execute(
         self, fetcher: Fetcher, links: list[Link] | None = None, follow_originals: bool = True
@@ -297,87 +431,62 @@ class Run:
         With ``follow_originals``, a teaser that links to its original leads to fetching it.
         """
         started = self.monotonic()
-        if links is None:
-            links = await self.discover_all(fetcher)
-        else:
-            self.summary.discovered = len(links)
-        now = self.clock()
-        for link in links:
-            self.state.mark_seen(link.url, link.source, now)
-        self.reporter.start("fetching", total=len(links))
-        requests = [self._request(link.url, link.source, link.found_on) for link in links]
-        first = await self._fetch_and_clean(fetcher, requests)
-
-        # Teasers with a link to the original: fetch the original; the full article wins.
-        teaser_of: dict[str, str] = {}  # original URL -> the first teaser URL that led to it
-        if follow_originals:
-            for url, (_, result) in first.items():
-                if isinstance(result, Article) and result.truncated and result.source_url:
-                    teaser_of.setdefault(canonicalize_url(result.source_url), url)
-        second = await self._fetch_and_clean(
-            fetcher,
-            [
-                self._request(original, first[teaser][0].request.source, teaser)
-                for original, teaser in teaser_of.items()
-                if original not in first
-            ],
-        )
-        done = {**first, **second}
-        # An original that a teaser on this run led to is settled with its teaser.
-        merged: set[str] = set()
-        for original, teaser_url in teaser_of.items():
-            teaser = first[teaser_url][1]
-            if (
-                original in done
-                and isinstance(teaser, Article)
-                and settle_teaser(teaser, done[original][1]) is not None
-            ):
-                merged.add(original)
-        for url, (outcome, result) in first.items():
-            if url in merged:
-                self.summary.duplicates += 1
-                self.reporter.advance()
-                continue
-            self._settle(url, outcome, result, done)
-        self.summary.seconds = self.monotonic() - started
+        try:
+            if links is None:
+                links = await self.discover_all(fetcher)
+            else:
+                self.summary.discovered = len(links)
+            now = self.clock()
+            for link in links:
+                self.state.mark_seen(link.url, link.source, now)
+            self._asked = {link.url for link in links}
+            self._follow_originals = follow_originals and not self.raw_only
+            self.reporter.start("fetching", total=len(links))
+            requests = [self._request(link.url, link.source, link.found_on) for link in links]
+            del links
+            await self._fetch_pass(fetcher, requests)
+            follow, self._follow = list(self._follow.values()), {}
+            await self._fetch_pass(fetcher, follow)
+            self.flush_waiting()
+        finally:
+            self.summary.seconds = self.monotonic() - started
         return self.summary
 
-    def _settle(
-        self,
-        url: str,
-        outcome: FetchOutcome,
-        result: Article | Reject | None,
-        done: dict[str, Cleaned],
-    ) -> None:
-        """Decide and save what one discovered URL becomes."""
-        error = outcome.error
-        if error is not None:
-            if _is_transient(error):
-                self.state.record_error(url, str(error))
-                self._count(Outcome.FAILED, url, reason=error.reason.value, detail=error.detail)
-            else:
-                self._reject(reject_for_error(error))
-            return
-        if result is None:
-            self._count(Outcome.UNCHANGED, url)
-            return
-        if isinstance(result, Reject):
-            self._reject(result)
-            return
-        article = result
-        if article.truncated and article.source_url:
-            original_url = canonicalize_url(article.source_url)
-            original = done.get(original_url)
-            full = settle_teaser(article, original[1]) if original is not None else None
-            if original is not None and full is not None:
-                kind = self._save(full, replaces=self._previous_paths(url, original_url))
-                self._record(url, outcome, full)
-                self._record(original_url, original[0], full)
-                self._count(kind, url, record=full.id, via=original_url)
-                return
-        kind = self._save(article, replaces=self._previous_paths(url))
-        self._record(url, outcome, article)
-        self._count(kind, url, record=article.id)
+
+def _cleaner_for(
+    workers: int | None, settings: Settings, clean: Clean
+) -> contextlib.AbstractAsyncContextManager[Cleaner]:
+    if workers == 0:
+        return contextlib.nullcontext(InlineCleaner(clean))
+    size = workers if workers is not None else (os.cpu_count() or 1)
+    return CleaningPool(size, deadline=settings.limits.clean_seconds, clean=clean)
+
+
+async def _stoppable(work: Coroutine[Any, Any, RunSummary], summary: RunSummary) -> RunSummary:
+    """Run ``work``; Ctrl-C or SIGTERM cancels it and returns the summary so far."""
+    loop = asyncio.get_running_loop()
+    task = asyncio.ensure_future(work)
+
+    def stop() -> None:
+        summary.interrupted = True
+        task.cancel()
+
+    installed = []
+    for number in (signal.SIGINT, signal.SIGTERM):
+        try:
+            loop.add_signal_handler(number, stop)
+        except (NotImplementedError, RuntimeError, ValueError):  # not the main thread
+            continue
+        installed.append(number)
+    try:
+        return await task
+    except asyncio.CancelledError:
+        if not summary.interrupted:
+            raise
+        return summary
+    finally:
+        for number in installed:
+            loop.remove_signal_handler(number)
 
 
 async def run_once(
@@ -389,23 +498,35 @@ async def run_once(
     links: list[Link] | None = None,
     follow_originals: bool = True,
     executor: Executor | None = None,
+    workers: int | None = None,
+    raw_only: bool = False,
+    clean: Clean = clean_page,
 ) -> RunSummary:
     """Run the pipeline once over ``sources`` (or over ``links``, skipping discovery).
 
-    The caller holds the run lock. The run is logged in the state database.
+    ``workers`` cleaning processes (None: one per core; 0: clean in this process);
+    ``raw_only`` fetches into the raw store without cleaning. The caller holds the run
+    lock. The run is logged in the state database, ``interrupted`` after Ctrl-C/SIGTERM.
     """
     data_dir = config.settings.data_dir
     remove_stale_temp_files(data_dir)  # left by a run killed mid-write
     state = StateDB(data_dir / "state.sqlite")
     run_id = state.start_run(clock())
-    run = Run(config, sources, state, reporter, clock, executor)
+    run = Run(config, sources, state, reporter, clock, executor, raw_only=raw_only)
     status = "failed"
+    in_process = executor is not None or raw_only
     try:
         # Its own process: compressing WARC records would take half the fetching core.
         with WarcWriterProcess(data_dir / "raw") as raw_store:
-            async with Fetcher(config.settings, raw_store=raw_store, clock=clock) as fetcher:
-                summary = await run.execute(fetcher, links, follow_originals)
-        status = "ok" if summary.ok else "partial"
+            async with (
+                Fetcher(config.settings, raw_store=raw_store, clock=clock) as fetcher,
+                _cleaner_for(0 if in_process else workers, config.settings, clean) as cleaner,
+            ):
+                run.cleaner = cleaner
+                summary = await _stoppable(
+                    run.execute(fetcher, links, follow_originals), run.summary
+                )
+        status = summary.status
         return summary
     finally:
         state.finish_run(run_id, status, run.summary.counts(), clock())
@@ -425,24 +546,4 @@ async def dry_run(
         return [(link, state.is_known(link.url)) for link in links], errors
 
 
-def summary_text(summary: RunSummary, data_dir: Path) -> str:
-    """The human summary printed at the end of a run."""
-    o = summary.outcomes
-    lines = [
-        f"discovered {summary.discovered}, fetched {summary.fetched}: "
-        f"{o[Outcome.NEW]} new, {o[Outcome.UPDATED]} updated, {o[Outcome.UNCHANGED]} unchanged, "
-        f"{o[Outcome.REJECTED]} rejected, {o[Outcome.FAILED]} failed in {summary.seconds:.1f} s"
-        + (
-            f" ({summary.duplicates} found both as teaser and original)"
-            if summary.duplicates
-            else ""
-        ),
-        f"records in {data_dir / 'clean'}, rejects in {data_dir / 'rejects'}",
-    ]
-    for name, errors in summary.source_errors.items():
-        lines.append(f"source {name}: {len(errors)} listing error(s), first: {errors[0]}")
-    return "\n".join(lines)
-
-
-def summary_json(summary: RunSummary) -> str:
-    return json.dumps(summary.counts(), sort_keys=True)
+__all__ = ["Outcome", "Run", "RunSummary", "dry_run", "run_once", "summary_json", "summary_text"]

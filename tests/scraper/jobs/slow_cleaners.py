@@ -1,0 +1,24 @@
+"""Cleaning functions for the pool tests, importable by name as the workers need them:
+the real cleaner, slowed or stuck on pages that ask for it in their path."""
+
+from __future__ import annotations
+
+import time
+
+from cleaner import Article, Reject
+from scraper.fetch.http import FetchedPage
+from scraper.jobs.pipeline import clean_page
+
+
+def slow_clean(page: FetchedPage) -> Article | Reject:
+    """The real cleaner, a tenth of a second slower per page."""
+    time.sleep(0.1)
+    return clean_page(page)
+
+
+def stuck_on_marked(page: FetchedPage) -> Article | Reject:
+    """The real cleaner, except that it never ends on a page whose path says ``/stuck``."""
+    if "/stuck" in page.url:
+        while True:
+            time.sleep(1)
+    return clean_page(page)

@@ -1,0 +1,242 @@
+"""The streaming run: records saved while the run is still fetching, Ctrl-C and SIGTERM
+keeping what was cleaned, memory bounded by the queue caps under a slow cleaner, and the
+cleaning deadline enforced from outside the cleaner (real worker processes throughout)."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+import re
+import signal
+import subprocess
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from pytest_httpserver import HTTPServer
+from werkzeug import Request, Response
+
+from cleaner import Reject, RejectReason
+from scraper.discovery import Link
+from scraper.discovery.sources import SourcesConfig
+from scraper.fetch.fetcher import Fetcher
+from scraper.fetch.http import utc_now
+from scraper.jobs.cleaning import CleaningPool
+from scraper.jobs.progress import Reporter
+from scraper.jobs.run import Run, run_once
+from scraper.settings import Settings
+from scraper.store.state import StateDB
+from tests.conftest import SCRAPER
+from tests.scraper.jobs.slow_cleaners import slow_clean, stuck_on_marked
+from tests.scraper.warc_pages import article_html
+
+FAST = "[settings]\nallow_private_addresses = true\n[settings.politeness]\ndelay = 0\n"
+
+
+class Gate:
+    """Pages from ``held_from`` on wait until the test opens the gate."""
+
+    def __init__(self, held_from: int) -> None:
+        self.held_from = held_from
+        self.open = threading.Event()
+        self.served: list[int] = []
+
+    def handler(self, request: Request) -> Response:
+        number = int(request.path.rsplit("-", 1)[1])
+        if number >= self.held_from:
+            self.open.wait(30)
+        self.served.append(number)
+        return Response(article_html(number), content_type="text/html; charset=utf-8")
+
+
+@pytest.fixture
+def gate(httpserver: HTTPServer) -> Iterator[Gate]:
+    gate = Gate(held_from=4)
+    httpserver.expect_request("/robots.txt").respond_with_data("", status=404)
+    httpserver.expect_request(_COLUMNS).respond_with_handler(gate.handler)
+    yield gate
+    gate.open.set()
+
+
+_COLUMNS = re.compile(r"/column-\d+")
+
+
+def _urls(httpserver: HTTPServer, count: int) -> list[str]:
+    return [httpserver.url_for(f"/column-{n}") for n in range(count)]
+
+
+def _start_fetch_many(workdir: Path, urls: list[str]) -> subprocess.Popen[str]:
+    (workdir / "urls.txt").write_text("\n".join(urls) + "\n", encoding="utf-8")
+    (workdir / "fast.toml").write_text(FAST, encoding="utf-8")
+    return subprocess.Popen(
+        [str(SCRAPER), "fetch-many", "urls.txt", "-c", "fast.toml", "--workers", "2"],
+        cwd=workdir,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def _records(workdir: Path) -> list[Path]:
+    return sorted((workdir / "data").glob("clean/*/*.json"))
+
+
+def _wait_for(condition: object, seconds: float = 30) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():  # type: ignore[operator]
+            return
+        time.sleep(0.02)
+    raise AssertionError("timed out waiting")
+
+
+def test_records_are_saved_while_the_run_is_still_fetching(
+    httpserver: HTTPServer, gate: Gate, workdir: Path
+) -> None:
+    process = _start_fetch_many(workdir, _urls(httpserver, 8))
+    try:
+        _wait_for(lambda: len(_records(workdir)) == 4)
+        assert process.poll() is None  # still waiting for pages 4-7
+        assert sorted(gate.served) == [0, 1, 2, 3]
+        gate.open.set()
+        out, err = process.communicate(timeout=60)
+    finally:
+        process.kill()
+    assert process.returncode == 0, err
+    assert "8 URLs: 8 saved" in out
+    assert len(_records(workdir)) == 8
+
+
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM])
+def test_a_stopped_run_keeps_what_was_cleaned_and_the_next_run_does_the_rest(
+    httpserver: HTTPServer, gate: Gate, workdir: Path, stop: signal.Signals
+) -> None:
+    urls = _urls(httpserver, 8)
+    process = _start_fetch_many(workdir, urls)
+    try:
+        _wait_for(lambda: len(_records(workdir)) == 4)
+        process.send_signal(stop)
+        out, err = process.communicate(timeout=30)
+    finally:
+        process.kill()
+
+    assert process.returncode == 130, err
+    assert "Traceback" not in err
+    assert "8 URLs: 4 saved" in out and "interrupted" in out
+    kept = {path.name: path.read_text(encoding="utf-8") for path in _records(workdir)}
+    assert len(kept) == 4
+    with StateDB(workdir / "data" / "state.sqlite") as state:
+        (last,) = state.last_runs(1)
+    assert last.status == "interrupted" and last.finished_at is not None
+
+    gate.open.set()
+    again = subprocess.run(  # in this process: the rerun is under test, not the pool
+        [str(SCRAPER), "fetch-many", "urls.txt", "-c", "fast.toml", "--workers", "0"],
+        cwd=workdir,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert again.returncode == 0, again.stderr
+    assert "8 URLs: 4 saved, 4 unchanged, 0 failed" in again.stdout
+    records = _records(workdir)
+    assert len(records) == 8  # nothing twice
+    titles = {json.loads(path.read_text(encoding="utf-8"))["title"] for path in records}
+    assert len(titles) == 8
+    for name, text in kept.items():  # the pages saved before the stop were left alone
+        assert next((workdir / "data" / "clean").rglob(name)).read_text("utf-8") == text
+
+
+def _settings(tmp_path: Path) -> Settings:
+    return Settings.model_validate(
+        {
+            "data_dir": str(tmp_path / "data"),
+            "allow_private_addresses": True,
+            "politeness": {"delay": 0, "per_host_concurrency": 2},
+            "limits": {"clean_seconds": 2},
+        }
+    )
+
+
+def test_a_slow_cleaner_holds_back_the_fetching_within_the_queue_caps(
+    httpserver: HTTPServer, tmp_path: Path
+) -> None:
+    served = 0
+    cleaned = 0
+    ahead: list[int] = []
+
+    def handler(request: Request) -> Response:
+        nonlocal served
+        served += 1
+        ahead.append(served - cleaned)
+        return Response(article_html(int(request.path.rsplit("-", 1)[1])), mimetype="text/html")
+
+    httpserver.expect_request("/robots.txt").respond_with_data("", status=404)
+    httpserver.expect_request(_COLUMNS).respond_with_handler(handler)
+    settings = _settings(tmp_path)
+    links = [Link(url=url) for url in _urls(httpserver, 40)]
+
+    async def main() -> None:
+        nonlocal cleaned
+        state = StateDB(settings.data_dir / "state.sqlite")
+        reporter = Reporter("plain", utc_now, io.StringIO())
+        run = Run(SourcesConfig(settings=settings), [], state, reporter, utc_now)
+        settle = run._settle
+
+        def counting(*args: object) -> None:
+            nonlocal cleaned
+            cleaned += 1
+            settle(*args)  # type: ignore[arg-type]
+
+        run._settle = counting  # type: ignore[method-assign]
+        async with (
+            Fetcher(settings, max_ready=2) as fetcher,
+            CleaningPool(1, deadline=10, clean=slow_clean, max_queued=1) as pool,
+        ):
+            run.cleaner = pool
+            summary = await run.execute(fetcher, links, follow_originals=False)
+        state.close()
+        assert summary.outcomes["new"] == 40
+
+    asyncio.run(main())
+    # Held in this process at most: 2 ready for the loop, 2 in flight, 1 queued, 1 in the
+    # worker, and the one the loop is handing over: never the whole list.
+    assert max(ahead) <= 8, ahead
+    assert cleaned == 40
+
+
+def test_a_page_past_the_deadline_is_rejected_and_its_worker_replaced(
+    httpserver: HTTPServer, tmp_path: Path
+) -> None:
+    httpserver.expect_request("/robots.txt").respond_with_data("", status=404)
+    httpserver.expect_request(_COLUMNS).respond_with_handler(
+        lambda request: Response(article_html(1), mimetype="text/html")
+    )
+    httpserver.expect_request("/stuck").respond_with_data(article_html(2), mimetype="text/html")
+    settings = _settings(tmp_path)
+    urls = [httpserver.url_for("/stuck"), *_urls(httpserver, 3)]
+    started = time.monotonic()
+
+    summary = asyncio.run(
+        run_once(
+            SourcesConfig(settings=settings),
+            [],
+            reporter=Reporter("plain", utc_now, io.StringIO()),
+            clock=utc_now,
+            links=[Link(url=url) for url in urls],
+            workers=1,
+            clean=stuck_on_marked,
+        )
+    )
+
+    assert time.monotonic() - started < 20
+    assert summary.outcomes["new"] == 3 and summary.outcomes["rejected"] == 1
+    (reject_file,) = (settings.data_dir / "rejects").rglob("*.json")
+    reject = Reject.model_validate_json(reject_file.read_text(encoding="utf-8"))
+    assert reject.reason is RejectReason.TIMEOUT
+    assert "cleaning took longer than 2 s" in reject.detail
+    assert reject.url == urls[0]

@@ -9,6 +9,7 @@ re-imports the caller's main module, and it imports only what cleaning needs.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import os
 import pickle
@@ -42,6 +43,25 @@ def load_function(spec: str) -> Callable[[Any], Any]:
     return function
 
 
+# A small page without a date and with a short body, so that cleaning it runs every stage
+# (the date and body fallbacks included) and their libraries' first-use set-up is done
+# before the pool's deadline clock runs on a real page.
+_WARM_UP = (
+    b"<html><head><title>Warm-up</title></head><body><article><h1>Warm-up</h1>"
+    b"<p>A short paragraph of text, long enough to be read as one, for the warm-up.</p>"
+    b"</article></body></html>"
+)
+
+
+def _warm_up() -> None:
+    from datetime import UTC, datetime
+
+    from cleaner import ExtractionError, extract
+
+    with contextlib.suppress(ExtractionError):
+        extract(_WARM_UP, url="https://warm-up.invalid/page", fetched_at=datetime.now(UTC))
+
+
 def serve(spec: str) -> None:
     # A Ctrl-C at the terminal reaches the whole process group; the pool decides what
     # becomes of the page in flight, not an exception in the middle of a parse.
@@ -52,6 +72,7 @@ def serve(spec: str) -> None:
     from scraper.jobs.cleaning import guarded
 
     clean = load_function(spec)
+    _warm_up()
     answers.write(frame("ready"))
     answers.flush()
     while (data := read_frame(sys.stdin.buffer)) is not None:

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cache
 
 from selectolax.lexbor import LexborHTMLParser as HTMLParser
 from selectolax.lexbor import LexborNode as Node
@@ -43,11 +43,17 @@ def _attrs(node: Node) -> str:
     return f"{attributes.get('class') or ''} {attributes.get('id') or ''}".lower()
 
 
-def _is_boilerplate(node: Node, tokens: Iterable[str]) -> bool:
+@cache
+def _any_of(tokens: tuple[str, ...]) -> re.Pattern[str]:
+    """A pattern found wherever one of ``tokens`` is (one C search, not a loop per token)."""
+    return re.compile("|".join(map(re.escape, tokens)) if tokens else "(?!)")
+
+
+def _is_boilerplate(node: Node, tokens: tuple[str, ...]) -> bool:
     attrs = _attrs(node)
     if not attrs.strip() or _ARTICLE_HINTS.search(attrs):
         return False
-    return any(token in attrs for token in tokens)
+    return _any_of(tokens).search(attrs) is not None
 
 
 def _link_density(node: Node, text_length: int) -> float:
@@ -108,8 +114,11 @@ def _prose_lengths(root: Node) -> dict[int, int]:
     return totals
 
 
-def find_container(tree: HTMLParser) -> Node | None:
-    """The element that holds the article text, or None when no prose is found."""
+def find_container(tree: HTMLParser, prose: dict[int, int]) -> Node | None:
+    """The element that holds the article text, or None when no prose is found.
+
+    ``prose``: `_prose_lengths` of the tree's body.
+    """
     root = tree.body
     if root is None:
         return None
@@ -129,7 +138,6 @@ def find_container(tree: HTMLParser) -> Node | None:
         return None
     # Articles split into wrappers (one paragraph per <div>, text / ad slot / text): climb
     # while an ancestor a few levels up holds clearly more prose than the winner.
-    prose = _prose_lengths(root)
     while True:
         target: Node | None = None
         node: Node | None = best.parent
@@ -249,10 +257,12 @@ def extract_body(tree: HTMLParser, title: str | None = None) -> ScoredBody | Non
     """
     prune(tree)
     root = tree.body
-    container = find_container(tree)
-    if container is None or root is None:
+    if root is None:
         return None
-    prose = _prose_lengths(root)
+    prose = _prose_lengths(root)  # once: the container search and the share both read it
+    container = find_container(tree, prose)
+    if container is None:
+        return None
     share = prose.get(container.mem_id, 0) / max(1, prose.get(root.mem_id, 0))
     lead = lead_blocks(container, title)
     blocks = [*_lead_blocks(container, title), *container_blocks(container, title)]

@@ -11,11 +11,12 @@ from functools import cache
 from importlib import resources
 
 _SPACES = re.compile(r"[ \t\u00a0\u2000-\u200b\u202f\u205f\u3000]+")
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")  # category Cc, minus \t and \n
 _NOT_ALNUM = re.compile(r"[\W_]+")
 _DOTS = re.compile(r"(?:\.{3,}|…+)\s*$")
-# Zero-width and soft-hyphen characters split words invisibly; they never carry meaning.
-_INVISIBLE = dict.fromkeys(map(ord, "\u00ad\u200c\u200d\u2060\ufeff"))
+# Deleted from text: control characters (category Cc, minus \t and \n), and zero-width and
+# soft-hyphen characters, which split words invisibly and never carry meaning. One regex
+# pass, not str.translate (a dict lookup per character) followed by a second pass.
+_DELETED = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u00ad\u200c\u200d\u2060\ufeff]")
 
 
 @dataclass(frozen=True)
@@ -63,8 +64,8 @@ def text_key(text: str) -> str:
 
 def normalize_text(text: str) -> str:
     """NFC, one space between words, no control or invisible characters."""
-    text = unicodedata.normalize("NFC", text).translate(_INVISIBLE)
-    return _SPACES.sub(" ", _CONTROL.sub("", text)).strip()
+    text = _DELETED.sub("", unicodedata.normalize("NFC", text))
+    return _SPACES.sub(" ", text).strip()
 
 
 def is_noise_line(line: str, exact: Iterable[str] = (), patterns: Iterable[str] = ()) -> bool:

@@ -234,7 +234,7 @@ def test_a_page_past_the_deadline_is_rejected_and_its_worker_replaced(
     )
 
     assert time.monotonic() - started < 20
-    assert summary.outcomes["new"] == 3 and summary.outcomes["rejected"] == 1
+    assert summary.outcomes["new"] == 3 and summary.outcomes["rejected"] == 1, summary.counts()
     (reject_file,) = (settings.data_dir / "rejects").rglob("*.json")
     reject = Reject.model_validate_json(reject_file.read_text(encoding="utf-8"))
     assert reject.reason is RejectReason.TIMEOUT

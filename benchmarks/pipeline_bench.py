@@ -1,0 +1,288 @@
+"""End to end (fetch + clean + save) on loopback, side by side with the trafilatura CLI and
+an aiohttp + process pool + trafilatura baseline, in one sitting.
+
+The server is fetch_bench's: 20 loopback hosts, 30-80 KB article pages, 50 ms per
+response; with 2 requests in flight per host the fetch limit is 800 pages/s. Every client
+is a separate command timed by its process wall time (start to exit); its CPU is the
+process's and its waited-for children's (os.wait4), and its peak RSS is the peak of the
+sum over its whole process tree (cleaning workers and WARC writer included), sampled
+every 20 ms. Each client's output is verified: one record per URL.
+
+Clients:
+  scraper      `scraper fetch-many URLS` (cleaning workers, one per core)
+  raw-only     `scraper fetch-many URLS --raw-only`: fetch into WARC, no cleaning
+  trafilatura  `trafilatura -i URLS -o DIR --json --parallel 20`
+  baseline     aiohttp (2 per host) + ProcessPoolExecutor (one per core) running
+               trafilatura.extract(..., output_format="json") and writing one file a page
+
+Usage:  flock /tmp/bench.lock .venv/bin/python benchmarks/pipeline_bench.py \\
+            [--sizes 2000,10000] [--clients scraper,raw-only,trafilatura,baseline] [--faults]
+Needs the [bench] extra (aiohttp, psutil) for the baseline and the RSS sampling.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import psutil
+
+sys.path.insert(0, str(Path(__file__).parent))
+from fetch_bench import HOSTS, LIMIT, PER_HOST, _start_server, _urls
+
+BIN = Path(sys.executable).parent
+SCRAPER = BIN / "scraper"
+TRAFILATURA = BIN / "trafilatura"
+
+
+@dataclass
+class Result:
+    client: str
+    urls: int
+    records: int
+    wall: float
+    cpu: float
+    peak_mb: float
+    note: str = ""
+
+
+def _tree_rss(process: psutil.Process) -> int:
+    total = 0
+    for member in [process, *process.children(recursive=True)]:
+        try:
+            total += member.memory_info().rss
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            continue
+    return total
+
+
+def _timed(command: list[str], cwd: Path) -> tuple[float, float, float, int, str]:
+    """(wall s, CPU s, peak tree RSS MB, exit code, stdout) of one command."""
+    started = time.perf_counter()
+    child = subprocess.Popen(
+        command, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
+    )
+    watched = psutil.Process(child.pid)
+    peak = 0
+    done = threading.Event()
+
+    def sample() -> None:
+        nonlocal peak
+        while not done.is_set():
+            try:
+                peak = max(peak, _tree_rss(watched))
+            except psutil.NoSuchProcess:
+                return
+            done.wait(0.02)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    assert child.stdout is not None
+    out = child.stdout.read()
+    _, status, usage = os.wait4(child.pid, 0)
+    wall = time.perf_counter() - started
+    done.set()
+    sampler.join()
+    child.returncode = os.waitstatus_to_exitcode(status)
+    cpu = usage.ru_utime + usage.ru_stime
+    return wall, cpu, peak / 2**20, child.returncode, out
+
+
+def _config(path: Path, faults: bool) -> Path:
+    path.write_text(
+        "[settings]\nallow_private_addresses = true\n"
+        f"[settings.politeness]\nper_host_concurrency = {PER_HOST}\ndelay = 0\n"
+        + (
+            "[settings.timeouts]\ntotal = 2\nread = 2\n"
+            "[settings.retry]\nbackoff_base = 0.5\nbackoff_max = 4\n"
+            if faults
+            else ""
+        ),
+        encoding="utf-8",
+    )
+    return path
+
+
+def _run_scraper(urls: Path, work: Path, raw_only: bool, faults: bool) -> Result:
+    data = work / "data"
+    command = [str(SCRAPER), "fetch-many", str(urls), "-c", str(_config(work / "b.toml", faults))]
+    command += ["--data-dir", str(data)] + (["--raw-only"] if raw_only else [])
+    wall, cpu, peak, code, out = _timed(command, work)
+    count = len(urls.read_text().split())
+    if raw_only:
+        from scraper.store.warc import iter_pages
+
+        # Responses kept for reclean: one 200 per URL (a 503 before it is kept too).
+        pages = iter_pages(data / "raw")
+        records = len({p.url for p in pages if p.purpose == "page" and p.status == 200})
+    else:
+        records = len(list((data / "clean").rglob("*.json")))
+    rejects = len(list((data / "rejects").rglob("*.json"))) if (data / "rejects").exists() else 0
+    note = f"exit {code}; {out.strip().splitlines()[-1] if out.strip() else ''}"
+    if rejects:
+        note += f"; {rejects} rejects"
+    name = "scraper --raw-only" if raw_only else "scraper fetch-many"
+    return Result(name, count, records, wall, cpu, peak, note)
+
+
+def _run_trafilatura(urls: Path, work: Path) -> Result:
+    out_dir = work / "trafilatura"
+    command = [str(TRAFILATURA), "-i", str(urls), "-o", str(out_dir), "--json"]
+    command += ["--parallel", "20"]
+    wall, cpu, peak, _, _ = _timed(command, work)
+    records = sum(1 for path in out_dir.rglob("*") if path.is_file() and _has_text(path))
+    return Result("trafilatura CLI", len(urls.read_text().split()), records, wall, cpu, peak, "")
+
+
+def _has_text(path: Path) -> bool:
+    try:
+        return bool(json.loads(path.read_text(encoding="utf-8")).get("text"))
+    except (ValueError, OSError):
+        return False
+
+
+def _run_baseline(urls: Path, work: Path) -> Result:
+    out_dir = work / "baseline"
+    command = [sys.executable, __file__, "baseline", str(urls), str(out_dir)]
+    wall, cpu, peak, _, _ = _timed(command, work)
+    records = sum(1 for path in out_dir.glob("*.json") if _has_text(path))
+    return Result(
+        "aiohttp+pool+trafilatura", len(urls.read_text().split()), records, wall, cpu, peak, ""
+    )
+
+
+# ------------------------------------------------------------------ the baseline client
+
+
+def _extract(html: bytes, url: str) -> str | None:
+    import trafilatura
+
+    result: str | None = trafilatura.extract(
+        html, url=url, output_format="json", with_metadata=True
+    )
+    return result
+
+
+async def _baseline(urls: list[str], out_dir: Path) -> None:
+    import aiohttp
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    loop = asyncio.get_running_loop()
+    semaphores = {host: asyncio.Semaphore(PER_HOST) for host in HOSTS}
+    in_pool = asyncio.Semaphore((os.cpu_count() or 1) * 4)  # bounded, as ours is
+    with ProcessPoolExecutor(os.cpu_count()) as pool:
+        connector = aiohttp.TCPConnector(limit=0, limit_per_host=PER_HOST)
+        async with aiohttp.ClientSession(connector=connector) as session:
+
+            async def one(number: int, url: str) -> None:
+                host = url.split("/")[2].split(":")[0]
+                async with semaphores[host], session.get(url) as response:
+                    body = await response.read()
+                async with in_pool:
+                    text = await loop.run_in_executor(pool, _extract, body, url)
+                if text:
+                    (out_dir / f"{number}.json").write_text(text, encoding="utf-8")
+
+            await asyncio.gather(*(one(n, url) for n, url in enumerate(urls)))
+
+
+# ------------------------------------------------------------------ driver
+
+
+def _row(r: Result) -> str:
+    rate = r.records / r.wall if r.wall else 0.0
+    return (
+        f"{r.client:<26} {r.urls:>6} {r.records:>6} {r.wall:>7.1f} {rate:>8.1f} "
+        f"{100 * (r.urls / r.wall) / LIMIT:>6.1f}% {1000 * r.cpu / max(r.urls, 1):>8.1f} "
+        f"{r.peak_mb:>8.0f}  {r.note}"
+    )
+
+
+HEADER = (
+    f"{'client':<26} {'urls':>6} {'recs':>6} {'wall s':>7} {'pages/s':>8} {'of lim':>7} "
+    f"{'CPU ms/p':>8} {'peak MB':>8}  note"
+)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    sub = parser.add_subparsers(dest="command")
+    base = sub.add_parser("baseline")
+    base.add_argument("urls", type=Path)
+    base.add_argument("out", type=Path)
+    parser.add_argument("--sizes", default="2000,10000")
+    parser.add_argument("--clients", default="scraper,raw-only,trafilatura,baseline")
+    parser.add_argument("--faults", action="store_true", help="raw-only with fetch_bench faults")
+    args = parser.parse_args()
+    if args.command == "baseline":
+        asyncio.run(_baseline(args.urls.read_text().split(), args.out))
+        return
+    clients = args.clients.split(",")
+    print(f"load average before: {os.getloadavg()[0]:.2f} ({os.cpu_count()} cores, shared)")
+    print(f"fetch limit: {LIMIT:.0f} pages/s; pages/s = verified records / process wall time")
+    for size in map(int, args.sizes.split(",")):
+        print(f"\n## {size} URLs\n{HEADER}", flush=True)
+        for client in clients:
+            server, port = _start_server(faults=False)
+            try:
+                with tempfile.TemporaryDirectory() as tmp:
+                    work = Path(tmp)
+                    urls = work / "urls.txt"
+                    urls.write_text("\n".join(_urls(port, size)) + "\n", encoding="utf-8")
+                    result = _run(client, urls, work)
+            finally:
+                server.terminate()
+                server.wait()
+            print(_row(result), flush=True)
+    if args.faults:
+        size = int(args.sizes.split(",")[0])
+        print(f"\n## faults, raw-only, {size} URLs (10 % 503 once, 2 % hang once, 1 % redirect)")
+        print(HEADER)
+        server, port = _start_server(faults=True)
+        try:
+            with tempfile.TemporaryDirectory() as tmp:
+                work = Path(tmp)
+                urls = work / "urls.txt"
+                urls.write_text("\n".join(_urls(port, size)) + "\n", encoding="utf-8")
+                result = _run_scraper(urls, work, True, True)
+                state = _state_counts(work / "data" / "state.sqlite")
+        finally:
+            server.terminate()
+            server.wait()
+        print(_row(result))
+        lost = size - result.records - state["errors"]
+        print(f"   stored {result.records}, failed with a reason {state['errors']}; lost: {lost}")
+    print(f"\nload average after: {os.getloadavg()[0]:.2f}")
+
+
+def _run(client: str, urls: Path, work: Path) -> Result:
+    if client == "trafilatura":
+        return _run_trafilatura(urls, work)
+    if client == "baseline":
+        return _run_baseline(urls, work)
+    return _run_scraper(urls, work, raw_only=client == "raw-only", faults=False)
+
+
+def _state_counts(path: Path) -> dict[str, Any]:
+    import sqlite3
+
+    with sqlite3.connect(path) as db:
+        errors = db.execute(
+            "SELECT count(*) FROM urls WHERE last_error IS NOT NULL OR last_status != 200"
+        ).fetchone()
+    return {"errors": errors[0]}
+
+
+if __name__ == "__main__":
+    main()

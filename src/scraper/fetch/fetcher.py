@@ -133,6 +133,7 @@ class Fetcher:
         max_buffered: cap on requests read ahead from the input in `fetch_all`.
         max_ready: cap on outcomes `fetch_all` holds for a caller that is not taking them
             (a slow consumer): past it no new request starts, so bodies do not pile up.
+        max_ready_bytes: the same cap in body bytes, for large pages.
     """
 
     def __init__(
@@ -147,6 +148,7 @@ class Fetcher:
         max_in_flight: int = 256,
         max_buffered: int = 2000,
         max_ready: int = 16,
+        max_ready_bytes: int = 16 * 1024 * 1024,
     ) -> None:
         self.settings = settings
         self.raw_store = raw_store
@@ -160,6 +162,7 @@ class Fetcher:
         self.max_in_flight = max_in_flight
         self.max_buffered = max(max_buffered, 1)
         self.max_ready = max(max_ready, 1)
+        self.max_ready_bytes = max_ready_bytes
 
     async def __aenter__(self) -> Self:
         self._client = make_client(self.settings)
@@ -320,6 +323,7 @@ class Fetcher:
         failures: list[BaseException] = []
         wake: asyncio.Future[None] | None = None
         room = asyncio.Event()  # set when the caller took an outcome
+        ready_bytes = 0  # body bytes in ``finished``
         buffered = 0
         exhausted = False
 
@@ -328,10 +332,12 @@ class Fetcher:
                 wake.set_result(None)
 
         async def work(host: str) -> None:
-            nonlocal running
+            nonlocal running, ready_bytes
             try:
                 while True:
-                    while len(finished) >= self.max_ready:
+                    while finished and (
+                        len(finished) >= self.max_ready or ready_bytes >= self.max_ready_bytes
+                    ):
                         room.clear()
                         await room.wait()
                     if (queue := pending.get(host)) is None:
@@ -339,7 +345,9 @@ class Fetcher:
                     request = queue.popleft()
                     if not queue:
                         del pending[host]
-                    finished.append(await self.fetch(request))
+                    outcome = await self.fetch(request)
+                    ready_bytes += len(outcome.page.body) if outcome.page is not None else 0
+                    finished.append(outcome)
                     signal()
                     if waiting and host in pending:
                         waiting.append(host)  # its turn comes again after the others'
@@ -391,7 +399,9 @@ class Fetcher:
                 if finished:
                     buffered -= 1
                     room.set()
-                    yield finished.popleft()
+                    outcome = finished.popleft()
+                    ready_bytes -= len(outcome.page.body) if outcome.page is not None else 0
+                    yield outcome
                     continue
                 if exhausted and not running and not pending:
                     return

@@ -104,7 +104,9 @@ class CleaningPool:
     ) -> None:
         self.size = max(1, workers)
         self.deadline = deadline
-        self.max_queued = self.size * 2 if max_queued is None else max(0, max_queued)
+        # One page waiting per worker is enough to keep them busy (the loop hands a page
+        # over in microseconds); more would only hold more bodies in this process.
+        self.max_queued = self.size if max_queued is None else max(0, max_queued)
         self.killed = 0  # workers killed past the deadline
         self._spec = f"{clean.__module__}:{clean.__qualname__}"
         self._workers: list[_Worker] = []

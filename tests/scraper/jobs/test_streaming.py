@@ -29,7 +29,8 @@ from scraper.jobs.progress import Reporter
 from scraper.jobs.run import Run, run_once
 from scraper.settings import Settings
 from scraper.store.state import StateDB
-from tests.conftest import SCRAPER
+from scraper.store.warc import iter_pages
+from tests.conftest import SCRAPER, run_scraper
 from tests.scraper.jobs.slow_cleaners import slow_clean, stuck_on_marked
 from tests.scraper.warc_pages import article_html
 
@@ -240,3 +241,21 @@ def test_a_page_past_the_deadline_is_rejected_and_its_worker_replaced(
     assert reject.reason is RejectReason.TIMEOUT
     assert "cleaning took longer than 2 s" in reject.detail
     assert reject.url == urls[0]
+
+
+def test_raw_only_stores_responses_that_reclean_cleans_later(
+    httpserver: HTTPServer, gate: Gate, workdir: Path
+) -> None:
+    gate.open.set()
+    (workdir / "urls.txt").write_text("\n".join(_urls(httpserver, 3)) + "\n", encoding="utf-8")
+    (workdir / "fast.toml").write_text(FAST, encoding="utf-8")
+
+    raw = run_scraper("fetch-many", "urls.txt", "-c", "fast.toml", "--raw-only", cwd=workdir)
+
+    assert raw.returncode == 0, raw.stderr
+    assert "3 stored raw for `scraper reclean`" in raw.stdout
+    assert not _records(workdir)
+    assert len([p for p in iter_pages(workdir / "data" / "raw") if p.purpose == "page"]) == 3
+    cleaned = run_scraper("reclean", cwd=workdir)
+    assert cleaned.returncode == 0, cleaned.stderr
+    assert len(_records(workdir)) == 3

@@ -32,7 +32,9 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -247,36 +249,35 @@ def main() -> None:
     for size in map(int, args.sizes.split(",")):
         print(f"\n## {size} URLs\n{HEADER}", flush=True)
         for client in clients:
-            server, port = _start_server(faults=False)
-            try:
-                with tempfile.TemporaryDirectory() as tmp:
-                    work = Path(tmp)
-                    urls = work / "urls.txt"
-                    urls.write_text("\n".join(_urls(port, size)) + "\n", encoding="utf-8")
-                    result = _run(client, urls, work)
-            finally:
-                server.terminate()
-                server.wait()
+            with _served(size, faults=False) as (urls, work):
+                result = _run(client, urls, work)
             print(_row(result), flush=True)
     if args.faults:
         size = int(args.sizes.split(",")[0])
         print(f"\n## faults, raw-only, {size} URLs (10 % 503 once, 2 % hang once, 1 % redirect)")
         print(HEADER)
-        server, port = _start_server(faults=True)
-        try:
-            with tempfile.TemporaryDirectory() as tmp:
-                work = Path(tmp)
-                urls = work / "urls.txt"
-                urls.write_text("\n".join(_urls(port, size)) + "\n", encoding="utf-8")
-                result = _run_scraper(urls, work, True, True)
-                state = _state_counts(work / "data" / "state.sqlite")
-        finally:
-            server.terminate()
-            server.wait()
+        with _served(size, faults=True) as (urls, work):
+            result = _run_scraper(urls, work, True, True)
+            state = _state_counts(work / "data" / "state.sqlite")
         print(_row(result))
         lost = size - result.records - state["errors"]
         print(f"   stored {result.records}, failed with a reason {state['errors']}; lost: {lost}")
     print(f"\nload average after: {os.getloadavg()[0]:.2f}")
+
+
+@contextmanager
+def _served(size: int, faults: bool) -> Iterator[tuple[Path, Path]]:
+    """A fresh loopback server and work folder, and the file of ``size`` URLs in it."""
+    server, port = _start_server(faults)
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            work = Path(tmp)
+            urls = work / "urls.txt"
+            urls.write_text("\n".join(_urls(port, size)) + "\n", encoding="utf-8")
+            yield urls, work
+    finally:
+        server.terminate()
+        server.wait()
 
 
 def _run(client: str, urls: Path, work: Path) -> Result:

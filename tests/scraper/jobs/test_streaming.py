@@ -134,14 +134,8 @@ def test_a_stopped_run_keeps_what_was_cleaned_and_the_next_run_does_the_rest(
     assert last.status == "interrupted" and last.finished_at is not None
 
     gate.open.set()
-    again = subprocess.run(  # in this process: the rerun is under test, not the pool
-        [str(SCRAPER), "fetch-many", "urls.txt", "-c", "fast.toml", "--workers", "0"],
-        cwd=workdir,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    # Cleaned in this process: the rerun is under test here, not the pool.
+    again = run_scraper("fetch-many", "urls.txt", "-c", "fast.toml", "--workers", "0", cwd=workdir)
     assert again.returncode == 0, again.stderr
     assert "8 URLs: 4 saved, 4 unchanged, 0 failed" in again.stdout
     records = _records(workdir)

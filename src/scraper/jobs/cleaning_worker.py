@@ -58,7 +58,9 @@ def _warm_up() -> None:
 
     from cleaner import ExtractionError, extract
 
-    with contextlib.suppress(ExtractionError):
+    # Best effort: what fails here (a full disk under a library's model cache) fails the
+    # same way on a real page, where it becomes that page's reject, not a traceback.
+    with contextlib.suppress(ExtractionError, Exception):
         extract(_WARM_UP, url="https://warm-up.invalid/page", fetched_at=datetime.now(UTC))
 
 

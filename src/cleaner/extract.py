@@ -44,6 +44,9 @@ from cleaner.urls import canonicalize_url, is_http_url, same_site
 
 _BLOCK_TAGS = "p, h2, h3, h4, h5, h6, li, blockquote, pre"
 _CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# lxml refuses a str that declares its encoding ("<?xml ... encoding=...?>"): the text is
+# already decoded, so the declaration is dropped before parsing.
+_XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*>")
 _MAX_FALLBACK_TAGS = 15_000
 _LEAD_LINES = 3  # a title echo, the counters, the date: where an aggregator's date line sits
 _MIN_SCORED_BODY = 500  # a shorter scored body is more often a wrong container than a brief
@@ -87,7 +90,7 @@ def _lxml_tree(html: str) -> lxml.html.HtmlElement | None:
     URL as one and downloads it, and the cleaner must never touch the network.
     """
     try:
-        return lxml.html.document_fromstring(html)
+        return lxml.html.document_fromstring(_XML_DECLARATION.sub("", html, count=1))
     except (etree.ParserError, ValueError):
         return None  # empty or unparsable: nothing for these libraries to read
 
@@ -99,9 +102,9 @@ def _generic_body(html: str, url: str) -> str | None:
     # deduplicate=True keeps a process-wide cache of paragraphs already seen and drops them
     # from later pages: the third copy of a page came out empty, and the output depended on
     # which pages one process had cleaned before. extract() must be a function of its input.
-    text = trafilatura.extract(
-        tree, url=url, include_comments=False, include_tables=False, deduplicate=False, fast=True
-    )
+    # fast=True skips trafilatura's own comparison with its backup extractors, and then
+    # returned a navigation menu as the article; tables stay (an article may be one).
+    text = trafilatura.extract(tree, url=url, include_comments=False, deduplicate=False)
     if not text:
         return None
     return "\n\n".join(line.strip() for line in text.splitlines() if line.strip())
@@ -327,8 +330,14 @@ def _fill_from_metadata(
             tree_for_dates = _lxml_tree(html)
             found = None
             if tree_for_dates is not None:
+                # The extensive search reads dates in the page's text and links too.
+                latest = fetched_at.strftime("%Y-%m-%d") if fetched_at is not None else None
                 found = find_date(
-                    tree_for_dates, extensive_search=False, original_date=True, url=url
+                    tree_for_dates,
+                    extensive_search=True,
+                    original_date=True,
+                    url=url,
+                    max_date=latest,
                 )
             picked = pick_date([found], fetched_at)
         # Only future dates on the page: keep one, so validation rejects it as FUTURE_DATE.

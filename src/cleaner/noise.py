@@ -10,8 +10,9 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 
-_SPACES = re.compile(r"[ \t\u00a0\u2000-\u200b\u202f\u205f\u3000]+")
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")  # category Cc, minus \t and \n
+# Line breaks too: a break inside a source <p> or byline is formatting, not a new line.
+_SPACES = re.compile(r"[\s\u00a0\u2000-\u200b\u2028\u2029\u202f\u205f\u3000]+")
+_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x84\x86-\x9f]")  # Cc, minus whitespace
 _NOT_ALNUM = re.compile(r"[\W_]+")
 _DOTS = re.compile(r"(?:\.{3,}|…+)\s*$")
 # Zero-width and soft-hyphen characters split words invisibly; they never carry meaning.
@@ -62,7 +63,7 @@ def text_key(text: str) -> str:
 
 
 def normalize_text(text: str) -> str:
-    """NFC, one space between words, no control or invisible characters."""
+    """NFC, one space between words (line breaks included), no control or invisible characters."""
     text = unicodedata.normalize("NFC", text).translate(_INVISIBLE)
     return _SPACES.sub(" ", _CONTROL.sub("", text)).strip()
 

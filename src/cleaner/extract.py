@@ -15,7 +15,12 @@ from pydantic import ValidationError
 from selectolax.lexbor import LexborHTMLParser as HTMLParser
 from selectolax.lexbor import LexborNode as Node
 
-from cleaner.authors import byline_authors, clean_authors, strip_byline_prefix
+from cleaner.authors import (
+    byline_authors,
+    clean_authors,
+    prefixed_byline,
+    strip_byline_prefix,
+)
 from cleaner.body import extract_body
 from cleaner.credits import (
     Credit,
@@ -354,6 +359,7 @@ def _fill_from_metadata(
             authors = clean_authors([*authors, *meta.organisation_authors], site_names)
         authors = authors or clean_authors(meta.meta_authors, site_names)
         authors = authors or byline_authors(tree, site_names)
+        authors = authors or prefixed_byline(tree, site_names)
         # Last, what the page names as author even when it is the publisher itself.
         authors = authors or clean_authors(
             [*meta.authors, *meta.organisation_authors, *meta.meta_authors]

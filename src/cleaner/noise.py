@@ -10,8 +10,10 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 
-# Line breaks too: a break inside a source <p> or byline is formatting, not a new line.
-_SPACES = re.compile(r"[\s\u00a0\u2000-\u200b\u2028\u2029\u202f\u205f\u3000]+")
+BREAK = "\ue000"  # stands for a <br> in page text (a private-use character no page prints)
+# Line breaks too: a break inside a source <p> or byline is formatting, not a new line;
+# a text that keeps its <br> lines splits at BREAK before it is normalized.
+_SPACES = re.compile(r"[\s\u00a0\u2000-\u200b\u2028\u2029\u202f\u205f\u3000\ue000]+")
 _CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x84\x86-\x9f]")  # Cc, minus whitespace
 _NOT_ALNUM = re.compile(r"[\W_]+")
 _DOTS = re.compile(r"(?:\.{3,}|…+)\s*$")

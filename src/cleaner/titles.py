@@ -15,6 +15,17 @@ _TRAILING_SEPARATOR = re.compile(r"\s*[|\-–—:·»/*：｜ㅣ]\s*$")
 _NUMERIC_DATE = re.compile(r"^\d{1,4}[./-]\d{1,2}[./-]\d{1,4}$")
 
 
+def _separators(title: str) -> list[re.Match[str]]:
+    """Separator runs in ``title``, minus a » that closes a «quote» (German, Swiss titles)."""
+    found = []
+    for match in _SEPARATORS.finditer(title):
+        before = title[: match.start()]
+        if "»" in match.group(0) and before.count("«") > before.count("»"):
+            continue
+        found.append(match)
+    return found
+
+
 def _host_labels(host: str) -> list[str]:
     """The distinctive labels of a host name ("www.example-news.co.uk" -> ["examplenews"])."""
     labels = [label for label in host.lower().split(".") if label and label != "www"]
@@ -41,7 +52,7 @@ def strip_site_name(title: str, site_names: Iterable[str], host: str = "") -> st
     """Drop "| Site Name" (and anything after it) or a leading "Site Name |" from a title."""
     site_keys = {text_key(name) for name in site_names if name and text_key(name)}
     labels = _host_labels(host)
-    separators = list(_SEPARATORS.finditer(title))
+    separators = _separators(title)
     if not separators:
         return title
     starts = [0, *(m.end() for m in separators)]
@@ -92,7 +103,7 @@ def _confirmed_prefix(title: str, witnesses: list[str]) -> str:
     segment only one witness has is a section or kicker, not part of the headline.
     """
     keys = {text_key(witness) for witness in witnesses}
-    for separator in _SEPARATORS.finditer(title):
+    for separator in _separators(title):
         head = title[: separator.start()].strip()
         if head and text_key(head) in keys:
             return head

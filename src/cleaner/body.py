@@ -363,12 +363,12 @@ def container_blocks(
         lines = [normalize_text(line) for line in node.text(deep=True, separator="").split(_BREAK)]
         if node.tag in _LOOSE_WRAPPERS and len(lines) == 1 and len(lines[0]) < _MIN_PARAGRAPH:
             continue  # a label, date or counter in a <div> of its own
+        density = _link_density(node, sum(map(len, lines)))
         for text in lines:
             if not text or is_noise_line(text):
                 continue
             if node.tag in _HEADINGS and text.casefold() == folded_title:
                 continue
-            density = _link_density(node, sum(map(len, lines)))
             linked = (node.tag == "li" and density > 0.5) or (
                 node.tag not in _HEADINGS and len(text) < 200 and density > 0.6
             )

@@ -4,14 +4,31 @@ from __future__ import annotations
 
 import hashlib
 
-from cleaner import Article, ExtractionError, Reject, extract
+from cleaner import Article, ExtractionError, Reject, RejectReason, extract
 from scraper.errors import FetchError
 from scraper.fetch.fetcher import FetchOutcome
 from scraper.fetch.http import FetchedPage, check_article_response
 
 
 def clean_page(page: FetchedPage) -> Article | Reject:
-    """Judge the response, then clean it; never raises for a bad page."""
+    """Judge the response, then clean it; never raises for a bad page.
+
+    Any other exception the cleaner raises is a bug, but a bug met on one page: it becomes
+    that page's reject (``cleaner_failed``, the exception in its detail), so one page
+    cannot abort a run, a re-clean or a worker's whole shard, run after run.
+    """
+    try:
+        return _clean_page(page)
+    except Exception as exc:  # noqa: BLE001  (recorded as the page's reject, not swallowed)
+        return Reject(
+            url=page.url,
+            reason=RejectReason.CLEANER_FAILED,
+            detail=f"{type(exc).__name__}: {exc}"[:500],
+            fetched_at=page.fetched_at,
+        )
+
+
+def _clean_page(page: FetchedPage) -> Article | Reject:
     try:
         check_article_response(page)
         return extract(

@@ -122,13 +122,16 @@ class Article(BaseModel):
         if self.id and self.id != expected_id:
             raise ValueError(f"id {self.id!r} does not match the url (expected {expected_id!r})")
         object.__setattr__(self, "id", expected_id)
-        if self.date is not None and self.fetched_at is not None:
-            if is_after(self.date, self.fetched_at):
-                raise PydanticCustomError(
-                    "future_date",
-                    "date {date} is after the fetch time {fetched_at}",
-                    {"date": self.date, "fetched_at": self.fetched_at.isoformat()},
-                )
+        if (
+            self.date is not None
+            and self.fetched_at is not None
+            and is_after(self.date, self.fetched_at)
+        ):
+            raise PydanticCustomError(
+                "future_date",
+                "date {date} is after the fetch time {fetched_at}",
+                {"date": self.date, "fetched_at": self.fetched_at.isoformat()},
+            )
         return self
 
     @property

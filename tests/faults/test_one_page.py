@@ -93,7 +93,8 @@ def test_a_run_with_a_year_one_article_saves_every_other_page(
         httpserver.expect_request(path).respond_with_data(html, content_type="text/html")
     (workdir / "sources.toml").write_text(
         "[settings]\nallow_private_addresses = true\n[settings.politeness]\ndelay = 0\n"
-        f'[[sources]]\nname = "edge"\nkind = "feed"\nurls = ["{httpserver.url_for("/feed.xml")}"]\n',
+        f'[[sources]]\nname = "edge"\nkind = "feed"\n'
+        f'urls = ["{httpserver.url_for("/feed.xml")}"]\n',
         encoding="utf-8",
     )
 
@@ -101,9 +102,7 @@ def test_a_run_with_a_year_one_article_saves_every_other_page(
 
     assert result.returncode == 0, result.stderr
     assert "Traceback" not in result.stderr
-    titles = {
-        json.loads(p.read_text())["title"] for p in (workdir / "data/clean").rglob("*.json")
-    }
+    titles = {json.loads(p.read_text())["title"] for p in (workdir / "data/clean").rglob("*.json")}
     assert titles == {"Dated year one", "A column dated today"}
     rejects = [json.loads(p.read_text()) for p in (workdir / "data/rejects").rglob("*.json")]
     assert [r["reason"] for r in rejects] == ["future_date"]

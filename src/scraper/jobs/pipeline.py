@@ -19,7 +19,7 @@ def clean_page(page: FetchedPage) -> Article | Reject:
     """
     try:
         return _clean_page(page)
-    except Exception as exc:  # noqa: BLE001  (recorded as the page's reject, not swallowed)
+    except Exception as exc:  # recorded as the page's reject, not swallowed
         return Reject(
             url=page.url,
             reason=RejectReason.CLEANER_FAILED,

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from pydantic_core import PydanticCustomError
 
 from cleaner.dates import is_after, parse_iso_date
+from cleaner.noise import BIDI_CONTROLS
 from cleaner.reasons import RejectReason as RejectReason  # its home before reasons.py
 from cleaner.urls import article_id, canonicalize_url, is_http_url
 
@@ -65,6 +66,26 @@ class Article(BaseModel):
     )
     fetched_at: datetime | None = None
 
+    @field_validator(
+        "title",
+        "description",
+        "date_raw",
+        "body",
+        "source",
+        "section",
+        "tags",
+        "aggregator",
+        "language",
+        mode="before",
+    )
+    @classmethod
+    def _no_bidi_controls(cls, value: object) -> object:
+        # Whatever path a text took to the record (site rule, metadata, a text dump),
+        # it is shown to people: no reordering controls in it.
+        if isinstance(value, list):
+            return [v.translate(BIDI_CONTROLS) if isinstance(v, str) else v for v in value]
+        return value.translate(BIDI_CONTROLS) if isinstance(value, str) else value
+
     @field_validator("url", "canonical_url")
     @classmethod
     def _canonical_url(cls, value: str | None) -> str | None:
@@ -106,8 +127,9 @@ class Article(BaseModel):
 
     @field_validator("authors", "tags")
     @classmethod
-    def _distinct_names(cls, value: list[str]) -> list[str]:
-        return list(dict.fromkeys(name.strip() for name in value if name.strip()))
+    def _distinct_authors(cls, value: list[str]) -> list[str]:
+        names = (name.translate(BIDI_CONTROLS).strip() for name in value)
+        return list(dict.fromkeys(name for name in names if name))
 
     @field_validator("fetched_at")
     @classmethod

@@ -19,6 +19,13 @@ _NOT_ALNUM = re.compile(r"[\W_]+")
 _DOTS = re.compile(r"(?:\.{3,}|…+)\s*$")
 # Zero-width and soft-hyphen characters split words invisibly; they never carry meaning.
 _INVISIBLE = dict.fromkeys(map(ord, "\u00ad\u200c\u200d\u2060\ufeff"))
+# Bidirectional controls (marks, embeddings, overrides, isolates): a page's U+202E makes
+# a title or a name display reversed wherever the record is shown ("Trojan Source"), and
+# the Unicode algorithm orders plain text well without them.
+BIDI_CONTROLS = dict.fromkeys(
+    map(ord, "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+)
+_INVISIBLE.update(BIDI_CONTROLS)
 
 
 @dataclass(frozen=True)

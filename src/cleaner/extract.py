@@ -43,6 +43,7 @@ from cleaner.pages import PageInfo, canonical_page_url, record_key, refuse_listi
 from cleaner.reasons import RejectReason
 from cleaner.relative_dates import is_relative_date, read_date_line, resolve_relative_date
 from cleaner.rules import SiteRules, find_rules
+from cleaner.sniff import refuse_binary
 from cleaner.teasers import teaser_body, teaser_source
 from cleaner.titles import choose_title
 from cleaner.urls import canonicalize_url, is_http_url, same_site
@@ -173,9 +174,11 @@ def extract(
     Raises:
         ExtractionError: the page is not an article; ``reason`` says why. Pages over
             the caps of `cleaner.limits` (size, tags, nesting depth) are refused as
-            ``too_large`` before parsing.
+            ``too_large`` before parsing, binary data (a PDF, an archive, an image) as
+            ``not_html``.
     """
     check_size(html)
+    refuse_binary(html)
     if isinstance(html, bytes):
         content_type = None
         if headers is not None:
@@ -184,6 +187,7 @@ def extract(
         html = decode_html(html, content_type)
     if not is_http_url(url):
         raise ExtractionError(RejectReason.INVALID_URL, f"not an absolute http(s) URL: {url!r}")
+    refuse_binary(html)
     check_structure(html)
     # Control characters are not HTML; lxml (htmldate, trafilatura) refuses them outright.
     html = _CONTROL_CHARS.sub("", html)

@@ -26,6 +26,7 @@ from cleaner.reasons import RejectReason
 from cleaner.relative_dates import read_date_line
 from cleaner.rules import RelativeDates, SiteRules, Text, builtin_rules, find_rules
 from cleaner.teasers import teaser_body, teaser_source
+from cleaner.sniff import refuse_binary
 from cleaner.urls import is_http_url
 
 _GENERIC_DATE_FORMATS = ("%d.%m.%Y", "%Y-%m-%d", "%d/%m/%Y", "%d.%m.%Y %H:%M")
@@ -65,10 +66,11 @@ def extract_text(
         rules: site rules to consider instead of the shipped ones.
 
     Raises:
-        ExtractionError: no URL, text over the size cap, a listing page, or no article;
-            ``reason`` says why.
+        ExtractionError: no URL, text over the size cap, binary data (``not_html``), a
+            listing page, or no article; ``reason`` says why.
     """
     check_size(text)
+    refuse_binary(text)
     if url is None or not is_http_url(url):
         raise ExtractionError(
             RejectReason.INVALID_URL,

@@ -12,6 +12,7 @@ import typer
 
 from cleaner import ExtractionError, declared_url, extract, extract_text
 from cleaner.decode import decode_html
+from cleaner.sniff import refuse_binary
 from scraper.commands.app import app, fail
 from scraper.commands.exitcodes import ExitCode, exit_code_for
 from scraper.store.records import to_json
@@ -59,8 +60,9 @@ def clean(
 ) -> None:
     """Clean one saved page and print the record as JSON.
 
-    Exit codes: 0 ok, 2 unreadable file or no usable URL, 9 not an article,
-    13 a listing page (an aggregator's columnist or newspaper page).
+    Exit codes: 0 ok, 2 unreadable file or no usable URL, 7 not a page (a PDF, an archive,
+    an image), 9 not an article, 13 a listing page (an aggregator's columnist or newspaper
+    page).
     """
     when = _aware(fetched_at) if fetched_at is not None else None
     try:
@@ -68,6 +70,9 @@ def clean(
     except OSError as exc:
         fail(ExitCode.USAGE, f"cannot read {file}: {exc.strerror or exc}")
     try:
+        # Before asking for a URL the file could never use.
+        refuse_binary(raw)
+        refuse_binary(decode_html(raw))
         if looks_like_html(raw):
             page_url = url or declared_url(raw)
             if page_url is None:

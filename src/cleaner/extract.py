@@ -66,8 +66,10 @@ _MAX_TAGS = 30  # more is a keyword-stuffed <meta>, not the page's tags
 _MAX_TAG = 80
 # "28.04.2024 | 09:36 Uhr", "2024-04-28 09:36", "14:05": a stamp, never prose. (Only in
 # HTML bodies: a text dump's date line is read as its date before noise goes.)
+# The separator run is possessive (*+): nothing after it can use its characters, and
+# giving them back one by one to the "\s*" below was quadratic on long space runs.
 _DATE_STAMP = re.compile(
-    r"^(?:\d{1,4}[./-]\d{1,2}[./-]\d{1,4}\.?)?[\s,|·-]*(?:\d{1,2}:\d{2}(?::\d{2})?)?"
+    r"^(?:\d{1,4}[./-]\d{1,2}[./-]\d{1,4}\.?)?[\s,|·-]*+(?:\d{1,2}:\d{2}(?::\d{2})?)?"
     r"\s*(?:uhr|h|am|pm|utc|cet|cest)?$",
     re.IGNORECASE,
 )

@@ -16,7 +16,9 @@ BREAK = "\ue000"  # stands for a <br> in page text (a private-use character no p
 _SPACES = re.compile(r"[\s\u00a0\u2000-\u200b\u2028\u2029\u202f\u205f\u3000\ue000]+")
 _CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x84\x86-\x9f]")  # Cc, minus whitespace
 _NOT_ALNUM = re.compile(r"[\W_]+")
-_DOTS = re.compile(r"(?:\.{3,}|…+)\s*$")
+# Tried only where a run of dots starts: from inside a long run that does not end the
+# text, each start would rescan the run.
+_DOTS = re.compile(r"(?<!\.)\.{3,}\s*$|(?<!…)…+\s*$")
 # Zero-width and soft-hyphen characters split words invisibly; they never carry meaning.
 _INVISIBLE = dict.fromkeys(map(ord, "\u00ad\u200c\u200d\u2060\ufeff"))
 # Bidirectional controls (marks, embeddings, overrides, isolates): a page's U+202E makes

@@ -15,8 +15,12 @@ from scraper.discovery import DiscoveryError, parse_feed, parse_sitemap
 
 SITE = "https://harbour.test/feed.xml"
 LAUGHS = (
-    '<!ENTITY a "' + "a" * 80 + '">'
-    + "".join(f'<!ENTITY {n} "{("&" + p + ";") * 25}">' for p, n in zip("abcd", "bcde"))
+    '<!ENTITY a "'
+    + "a" * 80
+    + '">'
+    + "".join(
+        f'<!ENTITY {n} "{("&" + p + ";") * 25}">' for p, n in zip("abcd", "bcde", strict=True)
+    )
 )
 FEED_BODY = (
     '<rss version="2.0"><channel><title>&e;</title>'
@@ -33,10 +37,7 @@ DISGUISES = {
 
 
 def _bomb(disguise: str, body: str, encoding: str = "utf-8") -> bytes:
-    text = (
-        f'<?xml version="1.0" encoding="{encoding}"?>{disguise}'
-        f"<!DOCTYPE r [{LAUGHS}]>{body}"
-    )
+    text = f'<?xml version="1.0" encoding="{encoding}"?>{disguise}<!DOCTYPE r [{LAUGHS}]>{body}'
     return text.encode(encoding)
 
 

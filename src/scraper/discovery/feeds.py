@@ -11,6 +11,7 @@ from scraper.discovery.errors import DiscoveryError
 from scraper.discovery.links import Link, absolute_url, clean_text, iso_date
 from scraper.discovery.xmlguard import without_prolog
 
+
 def _entry_url(entry: Any, base_url: str) -> str | None:
     # FeedBurner-style feeds link through a click counter and keep the real URL apart.
     candidates: list[str | None] = [entry.get("feedburner_origlink")]

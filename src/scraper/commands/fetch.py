@@ -25,6 +25,7 @@ from scraper.errors import FetchError, StorageError
 from scraper.fetch.fetcher import Fetcher, FetchRequest
 from scraper.fetch.http import HTML_TYPES, check_article_response
 from scraper.settings import Settings
+from scraper.store.lock import LockHeld, RunLock
 from scraper.store.records import save_article, to_json, write_atomic
 from scraper.store.warc import WarcStore
 
@@ -71,17 +72,22 @@ def fetch(
     Retries (connection errors, timeouts, 429, 5xx) and Retry-After follow the settings.
 
     Exit codes: 0 ok, 3 network, 4 timeout, 5 HTTP error, 6 blocked (401/403/451),
-    7 not HTML, 8 too large, 9 not an article, 10 cannot write output,
-    13 a listing page (an aggregator's columnist or newspaper page: use `run` on it).
+    7 not HTML, 8 too large, 9 not an article, 10 cannot write output, 12 with --save:
+    another run holds the data folder's lock, 13 a listing page (an aggregator's
+    columnist or newspaper page: use `run` on it).
     """
     settings = settings_from(config, data_dir=data_dir, user_agent=user_agent, proxy=proxy)
     settings = settings.with_overrides(
         politeness=settings.politeness.model_copy(update={"obey_robots": robots})
     )
     try:
-        article = asyncio.run(_fetch_article(url, settings, save))
-        if save:
-            save_article(settings.data_dir, article)
+        # With --save it writes the data folder as `run`, `fetch-many` and `reclean` do,
+        # so under the same lock: a re-clean meanwhile would overwrite this newer record
+        # with the older response it read from the store.
+        with RunLock(settings.data_dir / "run.lock") if save else contextlib.nullcontext():
+            article = asyncio.run(_fetch_article(url, settings, save))
+            if save:
+                save_article(settings.data_dir, article)
         text = to_json(article)
         if output is not None:
             write_atomic(output, text)
@@ -91,5 +97,7 @@ def fetch(
         fail(exit_code_for(exc.reason), f"{exc.reason.value}: {exc}")
     except ExtractionError as exc:
         fail(exit_code_for(exc.reason), f"{url}: not an article ({exc})")
+    except LockHeld as exc:
+        fail(ExitCode.CANNOT_START, str(exc))
     except StorageError as exc:
         fail(ExitCode.OUTPUT, str(exc))

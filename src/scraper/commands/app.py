@@ -17,6 +17,7 @@ import typer
 from scraper import __version__, commands
 from scraper.commands.exitcodes import ExitCode
 from scraper.errors import ConfigError
+from scraper.jobs.progress import printable
 from scraper.settings import Settings, load_settings
 
 app = typer.Typer(
@@ -70,7 +71,7 @@ def _root(
 
 def fail(code: ExitCode, message: str) -> NoReturn:
     """Print one line on stderr and exit with ``code``."""
-    typer.echo(f"scraper: error: {message}", err=True)
+    typer.echo(f"scraper: error: {printable(message)}", err=True)
     raise typer.Exit(int(code))
 
 

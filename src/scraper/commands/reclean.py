@@ -13,6 +13,7 @@ from scraper.commands.app import ConfigOption, DataDirOption, app, fail, setting
 from scraper.commands.exitcodes import ExitCode
 from scraper.errors import ConfigError, StorageError
 from scraper.jobs.cluster import ClusterUnavailable, DaskNotInstalled, dask_executor, parse_cluster
+from scraper.jobs.progress import printable
 from scraper.jobs.reclean import Reporter, Summary, reclean
 from scraper.store.lock import LockHeld, RunLock
 
@@ -77,7 +78,7 @@ def _report(summary: Summary, where: str) -> None:
         ("error", summary.errors),
     ):
         for problem in problems[:_SHOWN_PROBLEMS]:
-            typer.echo(f"scraper: {label}: {problem}", err=True)
+            typer.echo(f"scraper: {label}: {printable(problem)}", err=True)
         if len(problems) > _SHOWN_PROBLEMS:
             typer.echo(
                 f"scraper: {label}: ... and {len(problems) - _SHOWN_PROBLEMS} more", err=True

@@ -15,7 +15,7 @@ from scraper.discovery.sources import load_sources
 from scraper.errors import ConfigError, StorageError
 from scraper.fetch.http import utc_now
 from scraper.jobs.cluster import ClusterUnavailable, DaskNotInstalled, dask_executor, parse_cluster
-from scraper.jobs.progress import Reporter, choose_mode
+from scraper.jobs.progress import Reporter, choose_mode, printable
 from scraper.jobs.run import dry_run as discover_only
 from scraper.jobs.run import run_once, summary_json, summary_text
 from scraper.store.lock import LockHeld, RunLock
@@ -78,7 +78,8 @@ def run(
         links, errors = asyncio.run(discover_only(loaded, chosen, reporter=reporter, clock=utc_now))
         for link, known in links:
             date = link.published or "-"
-            typer.echo(f"{'known' if known else 'new  '}  {date:<25}  {link.source}  {link.url}")
+            line = f"{'known' if known else 'new  '}  {date:<25}  {link.source}  {link.url}"
+            typer.echo(printable(line))
         typer.echo(f"dry run: {len(links)} article URLs, {sum(not k for _, k in links)} new")
         if errors:
             raise typer.Exit(int(ExitCode.PARTIAL))

@@ -55,7 +55,8 @@ class Reporter:
             stamp = self._clock().strftime("%Y-%m-%dT%H:%M:%S%z")
             self._stream.write(f"{stamp} {level} {name} {pairs}".rstrip() + "\n")
         elif level != "info" and self._progress is not None:
-            self._progress.console.print(f"[{level}] {name} " + " ".join(map(str, fields.values())))
+            line = f"[{level}] {name} " + " ".join(printable(str(v)) for v in fields.values())
+            self._progress.console.print(line, markup=False, highlight=False)
         self._stream.flush()
 
     def start(self, description: str, total: int | None) -> None:
@@ -94,6 +95,26 @@ class Reporter:
         self.close()
 
 
+_QUOTED = {'"': '\\"', "\\": "\\\\"}
+
+
+def printable(text: str) -> str:
+    """``text`` safe for a terminal or a log file: what is not printable (escape sequences,
+    NUL, bidi overrides, line breaks) as a Python escape, the rest as it is.
+
+    URLs, titles and error messages come from sites: raw, an ESC sequence could rewrite the
+    terminal of whoever reads the log, and a newline forge a log line.
+    """
+    if text.isprintable():
+        return text
+    return "".join(
+        ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in text
+    )
+
+
 def _plain(value: object) -> str:
     text = str(value)
-    return json.dumps(text) if (not text or any(ch.isspace() for ch in text)) else text
+    if text and text.isprintable() and not any(ch.isspace() or ch in _QUOTED for ch in text):
+        return text
+    escaped = "".join(_QUOTED.get(ch, ch) for ch in text)
+    return f'"{printable(escaped)}"'

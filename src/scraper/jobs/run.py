@@ -27,7 +27,7 @@ from scraper.fetch.fetcher import Fetcher, FetchOutcome, FetchRequest
 from scraper.fetch.http import HTML_TYPES, Clock, address_policy
 from scraper.jobs.cluster import Executor
 from scraper.jobs.pipeline import content_hash, reject_for_error, settle_teaser
-from scraper.jobs.progress import Reporter
+from scraper.jobs.progress import Reporter, printable
 from scraper.jobs.sharded import Cleaned, fetch_and_judge, fetch_on_cluster
 from scraper.store.duplicates import mark_duplicate
 from scraper.store.records import (
@@ -440,7 +440,8 @@ def summary_text(summary: RunSummary, data_dir: Path) -> str:
         f"records in {data_dir / 'clean'}, rejects in {data_dir / 'rejects'}",
     ]
     for name, errors in summary.source_errors.items():
-        lines.append(f"source {name}: {len(errors)} listing error(s), first: {errors[0]}")
+        first = printable(errors[0])
+        lines.append(f"source {name}: {len(errors)} listing error(s), first: {first}")
     return "\n".join(lines)
 
 

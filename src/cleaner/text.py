@@ -25,8 +25,8 @@ from cleaner.pages import canonical_page_url, refuse_listing
 from cleaner.reasons import RejectReason
 from cleaner.relative_dates import read_date_line
 from cleaner.rules import RelativeDates, SiteRules, Text, builtin_rules, find_rules
-from cleaner.teasers import teaser_body, teaser_source
 from cleaner.sniff import refuse_binary
+from cleaner.teasers import teaser_body, teaser_source
 from cleaner.urls import is_http_url
 
 _GENERIC_DATE_FORMATS = ("%d.%m.%Y", "%Y-%m-%d", "%d/%m/%Y", "%d.%m.%Y %H:%M")

@@ -51,7 +51,10 @@ class Source(_Strict):
     enabled: bool = True
     max_pages: int = Field(200, ge=1, description="articles fetched per run, newest first")
     max_age_days: int | None = Field(
-        None, ge=1, description="skip articles older than this when their date is known"
+        None,
+        ge=1,
+        le=36_500,  # a century: far past it, the cutoff date falls out of datetime's range
+        description="skip articles older than this when their date is known",
     )
     max_listing_pages: int = Field(5, ge=1, description="listing pages followed per URL")
     max_sitemaps: int = Field(50, ge=1, description="sitemap files fetched per run, indexes too")

@@ -114,7 +114,13 @@ async def discover_links(
     policy = address_policy(fetcher.settings)
     results = await asyncio.gather(
         *(
-            discover(source, fetcher_fetch(fetcher, source), now=now, policy=policy)
+            discover(
+                source,
+                fetcher_fetch(fetcher, source),
+                now=now,
+                policy=policy,
+                max_bytes=fetcher.settings.limits.max_bytes,
+            )
             for source in sources
         )
     )

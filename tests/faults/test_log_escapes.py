@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from pytest_httpserver import HTTPServer
 
+from cleaner import canonicalize_url
 from scraper.jobs.progress import printable
 from tests.conftest import run_scraper
 
@@ -60,6 +61,12 @@ def test_an_error_line_escapes_the_url_it_names(workdir: Path) -> None:
     result = run_scraper("fetch", "http://127.0.0.1:9/\x1b[2J\u202eevil", cwd=workdir)
     assert result.returncode != 0
     assert "\x1b" not in result.stderr and "\u202e" not in result.stderr
+
+
+def test_canonical_urls_percent_encode_what_cannot_be_seen() -> None:
+    url = canonicalize_url("http://h.test/a\x1b[2J b\u202e\x00")
+    assert url == "http://h.test/a%1B[2J%20b%E2%80%AE%00"
+    assert canonicalize_url("http://h.test/новости") == "http://h.test/новости"  # ids stay
 
 
 def test_printable_escapes_and_keeps_letters() -> None:

@@ -121,8 +121,37 @@ def index_file(path: str) -> FileIndex:
     detail = f"unreadable from byte {where} ({what})"
     if not seen:
         return FileIndex(path, entries, "unreadable", detail, discovery)
-    damaged_tail = not entries or where > entries[-1].offset
+    # A crash cuts the file inside its last gzip member; a member that inflates whole but
+    # will not parse is a damaged record, wherever it sits, and says so (exit 11).
+    damaged_tail = (not entries or where > entries[-1].offset) and _ends_cut(Path(path), where)
     return FileIndex(path, entries, "tail" if damaged_tail else "middle", detail, discovery)
+
+
+def _ends_cut(path: Path, start: int, chunk: int = 1 << 16) -> bool:
+    """True when the gzip members from ``start`` on end in one the file cuts short, or in
+    bytes that are no member (a crash's NUL padding); a plain .warc file counts as cut:
+    its records carry no end marker to check."""
+    with path.open("rb") as handle:
+        handle.seek(start)
+        data = handle.read(chunk)
+        if not data.startswith(_GZIP_MAGIC[:2]):
+            return True
+        inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        while data:
+            try:
+                inflater.decompress(data, chunk)  # output dropped: only the framing counts
+                while inflater.unconsumed_tail and not inflater.eof:
+                    inflater.decompress(inflater.unconsumed_tail, chunk)
+            except zlib.error:
+                return True
+            if not inflater.eof:
+                data = handle.read(chunk)
+                continue
+            data = inflater.unused_data or handle.read(chunk)
+            if not data:
+                return False  # the last member ends with the file: nothing was cut
+            inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        return True  # the file ends inside a member
 
 
 def _cut_short(record: Any) -> str:

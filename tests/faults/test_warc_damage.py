@@ -5,6 +5,7 @@ only a file that ends inside its last record, or in a crash's NUL padding, is a 
 from __future__ import annotations
 
 import gzip
+import tracemalloc
 from pathlib import Path
 
 import pytest
@@ -53,3 +54,24 @@ def test_a_cut_last_record_and_nul_padding_are_still_a_tail(workdir: Path) -> No
         result = run_scraper("reclean", cwd=workdir)
         assert result.returncode == 0, (result.stdout, result.stderr)
         assert "truncated tail" in result.stderr
+
+
+def test_nul_padding_and_junk_are_read_in_bounded_memory(workdir: Path) -> None:
+    file, _, _ = _store(workdir)
+    data = file.read_bytes()
+    padding = 5_000_000
+    for name, blob in {
+        "NUL tail": data + b"\x00" * padding,  # a crash after the file was extended
+        "NUL file": b"\x00" * padding,
+        "junk file": b"x" * padding,
+    }.items():
+        file.write_bytes(blob)
+        tracemalloc.start()
+        try:
+            found = index_file(str(file))
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+        assert peak < padding, f"{name}: {peak / 1e6:.0f} MB"  # was ~45x the padding
+        assert found.damage == ("tail" if name == "NUL tail" else "unreadable"), name
+        assert len(found.entries) == (5 if name == "NUL tail" else 0), name

@@ -9,7 +9,7 @@ from typing import Annotated, Any, TextIO
 
 import typer
 
-from scraper.commands.app import ConfigOption, DataDirOption, app, fail, settings_from
+from scraper.commands.app import Options, app, fail, shared
 from scraper.commands.exitcodes import ExitCode
 from scraper.errors import ConfigError, StorageError
 from scraper.jobs.cluster import ClusterUnavailable, DaskNotInstalled, dask_executor, parse_cluster
@@ -94,6 +94,7 @@ def _run(
 
 
 @app.command(name="reclean")
+@shared("logging", "settings")
 def reclean_command(
     raw_path: Annotated[
         Path | None,
@@ -115,8 +116,8 @@ def reclean_command(
             "[default: only when RAW_PATH is <data-dir>/raw]",
         ),
     ] = None,
-    config: ConfigOption = None,
-    data_dir: DataDirOption = None,
+    *,
+    options: Options,
 ) -> None:
     """Re-run the cleaner over every stored response and rebuild data/clean and data/rejects.
 
@@ -127,7 +128,7 @@ def reclean_command(
     11 partial (some WARC files or records unreadable, or pages failed to clean),
     12 another run holds the data folder's lock, or the cluster cannot be reached.
     """
-    settings = settings_from(config, data_dir=data_dir)
+    settings = options.settings()
     raw = raw_path if raw_path is not None else settings.data_dir / "raw"
     if not raw.exists():
         fail(ExitCode.USAGE, f"no such file or folder: {raw}")

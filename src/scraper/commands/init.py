@@ -37,7 +37,10 @@ def _table(model: BaseModel, header: str) -> list[str]:
             continue
         if info.description:
             lines.append(f"#   ({info.description})")
-        lines.append(f"# {name} = {_toml_value(value)}")
+        if value is None:  # TOML has no null: show where the value goes
+            lines.append(f'# {name} = "..."  (not set by default)')
+        else:
+            lines.append(f"# {name} = {_toml_value(value)}")
     for name, value in nested:
         lines += ["", *_table(value, f"[{header.strip('[]')}.{name}]")]
     return lines

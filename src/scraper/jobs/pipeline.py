@@ -52,6 +52,7 @@ _SETTLED_REASONS = frozenset(
         RejectReason.ROBOTS_DISALLOWED,
         RejectReason.NOT_HTML,
         RejectReason.NOT_ARTICLE,
+        RejectReason.LISTING_PAGE,
         RejectReason.EMPTY_BODY,
         RejectReason.NO_TITLE,
         RejectReason.FUTURE_DATE,

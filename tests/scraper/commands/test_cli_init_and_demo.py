@@ -28,7 +28,9 @@ def test_init_writes_the_shipped_commented_sources_file(workdir: Path) -> None:
     assert first.returncode == 0, first.stderr
     written = (workdir / "sources.toml").read_text("utf-8")
     # The checkout's file is what init writes: the two cannot drift apart.
-    assert written == SHIPPED.read_text("utf-8")
+    assert written == SHIPPED.read_text("utf-8"), (
+        "sources.toml is stale: regenerate it with `.venv/bin/scraper init --force sources.toml`"
+    )
     config = load_sources(workdir / "sources.toml")
     assert config.sources and not config.enabled()
     for key in setting_keys():

@@ -152,7 +152,7 @@ def test_folder_with_a_page_lacking_its_url_exits_11(workdir: Path) -> None:
     folder = workdir / "saved"
     folder.mkdir()
     shutil.copy(FIXTURES / "opengraph" / "only-og.html", folder / "a.html")
-    shutil.copy(FIXTURES / "qoshe" / "column-dump.txt", folder / "dump.txt")
+    shutil.copy(FIXTURES / "qoshe" / "chrome-dump.txt", folder / "dump.txt")
 
     result = run_scraper("clean", str(folder), cwd=workdir)
     with_url = run_scraper("clean", str(folder), "--url", "https://a.example/x", cwd=workdir)

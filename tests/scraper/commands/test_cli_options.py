@@ -158,3 +158,17 @@ def test_closed_pipe_exits_quietly(httpserver: HTTPServer, workdir: Path) -> Non
 
     assert code == 0, stderr
     assert stderr == ""
+
+
+def test_reclean_summary_as_json_and_quiet(workdir: Path) -> None:
+    (workdir / "data" / "raw").mkdir(parents=True)
+
+    logged = run_scraper("reclean", "--log-json", cwd=workdir)
+    quiet = run_scraper("reclean", "-q", cwd=workdir)
+
+    assert logged.returncode == 0, logged.stderr
+    counts = json.loads(logged.stdout)
+    assert counts["files"] == 0 and counts["articles"] == 0 and counts["where"] == "in-process"
+    event = json.loads(logged.stderr.splitlines()[-1])
+    assert event["event"] == "summary" and event["command"] == "reclean"
+    assert quiet.returncode == 0 and quiet.stdout == "" and quiet.stderr == ""

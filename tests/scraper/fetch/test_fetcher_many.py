@@ -107,7 +107,7 @@ def test_exit_code_tells_settled_failures_from_those_worth_a_look(
     server error that outlived the retries or a refused request is."""
     httpserver.expect_request("/robots.txt").respond_with_data("", status=404)
     httpserver.expect_request("/c").respond_with_data(
-        fixture_bytes("qoshe/column.html"), content_type="text/html"
+        fixture_bytes("qoshe/chrome.html"), content_type="text/html"
     )
     httpserver.expect_request("/bad").respond_with_data("no", status=status)
     urls = [httpserver.url_for("/c"), httpserver.url_for("/bad")]

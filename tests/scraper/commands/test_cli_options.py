@@ -12,7 +12,13 @@ from pytest_httpserver import HTTPServer
 
 from tests.conftest import SCRAPER, fixture_bytes, run_scraper
 
-COMMANDS = ["clean", "demo", "export", "fetch", "fetch-many", "init", "reclean", "run"]
+COMMANDS = ["clean", "demo", "export", "feed", "fetch", "fetch-many", "init", "reclean", "run"]
+
+
+def test_every_command_is_in_the_help_checks(workdir: Path) -> None:
+    """A new command gets its help checked too: add it to COMMANDS."""
+    lines = run_scraper("-h", cwd=workdir).stdout.split("Commands:\n")[1].splitlines()
+    assert [line.split()[0] for line in lines if line.startswith("  ")] == COMMANDS
 
 
 def _article(httpserver: HTTPServer, path: str = "/opinion/repair-shops") -> str:

@@ -60,6 +60,32 @@ def reject_for_error(error: FetchError) -> Reject:
     return Reject(url=error.url, reason=error.reason, detail=error.detail, status=error.status)
 
 
+# A page in one of these states stays so however often it is fetched again, and nothing
+# is wrong with the run or the config: the page is gone, or is not an article. Any other
+# failure (a source that cannot be read, a network error or 5xx that outlived the
+# retries, a block, a cap) may be ours or temporary, and is worth a look.
+_SETTLED_REASONS = frozenset(
+    {
+        RejectReason.ROBOTS_DISALLOWED,
+        RejectReason.NOT_HTML,
+        RejectReason.NOT_ARTICLE,
+        RejectReason.LISTING_PAGE,
+        RejectReason.EMPTY_BODY,
+        RejectReason.NO_TITLE,
+        RejectReason.FUTURE_DATE,
+        RejectReason.INVALID_URL,
+    }
+)
+GONE_STATUSES = frozenset({404, 410})
+
+
+def worth_a_look(reason: RejectReason, status: int | None) -> bool:
+    """Whether a page that ended as ``reason`` should make a scheduled run exit 11."""
+    if reason is RejectReason.HTTP_ERROR and status in GONE_STATUSES:
+        return False
+    return reason not in _SETTLED_REASONS
+
+
 def content_hash(body: bytes) -> str:
     """The hash that tells an unchanged response from a changed one."""
     return hashlib.sha256(body).hexdigest()

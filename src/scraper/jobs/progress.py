@@ -24,6 +24,7 @@ from rich.progress import (
 )
 
 Mode = Literal["bar", "plain", "json"]
+_LEVELS = {"debug": 10, "info": 20, "warning": 30, "error": 40}
 
 
 def choose_mode(log_json: bool, stream: TextIO = sys.stderr) -> Mode:
@@ -37,9 +38,19 @@ class Reporter:
     """Receives the events of a command and shows them in the chosen mode."""
 
     def __init__(
-        self, mode: Mode, clock: Callable[[], datetime], stream: TextIO | None = None
+        self,
+        mode: Mode,
+        clock: Callable[[], datetime],
+        stream: TextIO | None = None,
+        verbosity: int = 0,
     ) -> None:
+        """``verbosity``: -1 warnings and errors only, 0 also info, 1 and more also debug
+        (and, on a terminal, info events above the bar)."""
         self.mode = mode
+        self.verbosity = verbosity
+        self._threshold = _LEVELS[
+            "warning" if verbosity < 0 else "info" if verbosity == 0 else "debug"
+        ]
         self._clock = clock
         self._stream = stream if stream is not None else sys.stderr
         self._progress: Progress | None = None
@@ -47,6 +58,8 @@ class Reporter:
 
     def event(self, name: str, *, level: str = "info", **fields: object) -> None:
         """One event: a log line (plain/json), or a line above the bar for warnings."""
+        if _LEVELS.get(level, _LEVELS["info"]) < self._threshold:
+            return
         if self.mode == "json":
             record = {"ts": self._clock().isoformat(), "level": level, "event": name, **fields}
             self._stream.write(json.dumps(record, ensure_ascii=False, default=str) + "\n")
@@ -54,7 +67,7 @@ class Reporter:
             pairs = " ".join(f"{key}={_plain(value)}" for key, value in fields.items())
             stamp = self._clock().strftime("%Y-%m-%dT%H:%M:%S%z")
             self._stream.write(f"{stamp} {level} {name} {pairs}".rstrip() + "\n")
-        elif level != "info" and self._progress is not None:
+        elif (level != "info" or self.verbosity > 0) and self._progress is not None:
             line = f"[{level}] {name} " + " ".join(printable(str(v)) for v in fields.values())
             self._progress.console.print(line, markup=False, highlight=False)
         self._stream.flush()

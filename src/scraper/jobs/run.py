@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import enum
-import json
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -26,7 +25,7 @@ from scraper.errors import FetchError
 from scraper.fetch.fetcher import Fetcher, FetchOutcome, FetchRequest
 from scraper.fetch.http import HTML_TYPES, Clock, address_policy
 from scraper.jobs.cluster import Executor
-from scraper.jobs.pipeline import content_hash, reject_for_error, settle_teaser
+from scraper.jobs.pipeline import content_hash, reject_for_error, settle_teaser, worth_a_look
 from scraper.jobs.progress import Reporter, printable
 from scraper.jobs.sharded import Cleaned, fetch_and_judge, fetch_on_cluster
 from scraper.store.duplicates import mark_duplicate
@@ -61,14 +60,16 @@ class RunSummary:
     duplicates: int = 0  # discovered twice (teaser and original): one record
     outcomes: Counter[str] = field(default_factory=Counter)
     reasons: Counter[str] = field(default_factory=Counter)  # of rejected and failed URLs
+    attention: int = 0  # rejected or failed pages worth a look (`worth_a_look`)
     source_errors: dict[str, list[str]] = field(default_factory=dict)
     fill: dict[str, Counter[str]] = field(default_factory=dict)
     seconds: float = 0.0
 
     @property
     def ok(self) -> bool:
-        """No source failed to list and no page failed to fetch."""
-        return not self.source_errors and not self.outcomes[Outcome.FAILED]
+        """No source failed to list, and every page that failed is settled: gone (404,
+        410), disallowed, or not an article. A cron run exits 0 then."""
+        return not self.source_errors and not self.attention
 
     def counts(self) -> dict[str, object]:
         return {
@@ -77,6 +78,7 @@ class RunSummary:
             "duplicates": self.duplicates,
             **{outcome.value: self.outcomes[outcome] for outcome in Outcome},
             "reasons": dict(sorted(self.reasons.items())),
+            "needs_attention": self.attention,
             "source_errors": {name: len(errors) for name, errors in self.source_errors.items()},
             "fill_rates": {
                 name: {
@@ -264,6 +266,7 @@ class Run:
 
     def _reject(self, reject: Reject) -> None:
         save_reject(self.data_dir, reject)
+        self.summary.attention += worth_a_look(reject.reason, reject.status)
         self.state.record_error(
             canonicalize_url(reject.url), f"{reject.reason.value}: {reject.detail}"
         )
@@ -359,6 +362,7 @@ class Run:
         error = outcome.error
         if error is not None:
             if _is_transient(error):
+                self.summary.attention += 1
                 self.state.record_error(url, str(error))
                 self._count(Outcome.FAILED, url, reason=error.reason.value, detail=error.detail)
             else:
@@ -438,6 +442,7 @@ def summary_text(summary: RunSummary, data_dir: Path) -> str:
         f"discovered {summary.discovered}, fetched {summary.fetched}: "
         f"{o[Outcome.NEW]} new, {o[Outcome.UPDATED]} updated, {o[Outcome.UNCHANGED]} unchanged, "
         f"{o[Outcome.REJECTED]} rejected, {o[Outcome.FAILED]} failed in {summary.seconds:.1f} s"
+        + (f", {summary.attention} worth a look" if summary.attention else "")
         + (
             f" ({summary.duplicates} found both as teaser and original)"
             if summary.duplicates
@@ -449,7 +454,3 @@ def summary_text(summary: RunSummary, data_dir: Path) -> str:
         first = printable(errors[0])
         lines.append(f"source {name}: {len(errors)} listing error(s), first: {first}")
     return "\n".join(lines)
-
-
-def summary_json(summary: RunSummary) -> str:
-    return json.dumps(summary.counts(), sort_keys=True)

@@ -12,8 +12,9 @@ $(BIN)/.installed: pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $@
 
+# With no source enabled in sources.toml (a fresh checkout), the offline demo runs instead.
 run: $(BIN)/.installed
-	$(BIN)/scraper run
+	$(BIN)/scraper run --demo-if-empty
 
 test: $(BIN)/.installed
 	$(BIN)/ruff check src tests benchmarks

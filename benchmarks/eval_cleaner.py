@@ -1,19 +1,32 @@
-"""Accuracy and speed of `cleaner.extract` next to trafilatura, on the fundus-dev corpus.
+"""Accuracy and speed of `cleaner.extract` next to trafilatura and htmldate, on a dev corpus.
 
 Usage (from the repository root):
 
-    .venv/bin/python benchmarks/eval_cleaner.py [--corpus PATH] [--worst N] [--only ours]
+    .venv/bin/python benchmarks/eval_cleaner.py [--corpus fundus-dev|wcxb-dev|PATH]
+        [--worst N] [--only ours] [--every K] [--per-page FILE]
 
-The corpus (``../shared/corpus/fundus-dev`` by default) is ``expected.jsonl`` plus
-``html/<id>.html.gz``; see its README. Both extractors get the same decoded ``str`` of
-every page and only the extraction call is timed. Scores are macro averages over pages:
+The corpus (``../shared/corpus/fundus-dev`` by default; a bare name is looked up next to
+it) is ``expected.jsonl`` plus ``html/<id>.html.gz``; see its README. Every extractor gets
+the same decoded ``str`` of every page and only the extraction call is timed.
+trafilatura runs as users get it by default (``trafilatura.extract``, comments and
+tables included, favoring neither precision nor recall; its comments are appended to the
+text as its default text output does); htmldate is ``find_date`` with its extensive
+search (its default) and ``original_date=True``, scored on dates only. ``--every K``
+keeps every K-th page (a quick subset while iterating). Scores:
 
+- body shingle P/R/F1, as the Zyte article-extraction benchmark defines them: each text
+  is split into ``\\w+`` tokens (case kept), every run of 4 consecutive tokens is a
+  shingle (a text shorter than that is one shingle), shingles are compared as multisets
+  and each page's TP/FP/FN normalized to sum 1; precision is averaged over pages with a
+  non-empty prediction, recall over pages with a non-empty truth, and F1 is the harmonic
+  mean of the two averages (so a failure costs recall only);
 - title: exact match after whitespace normalization (here and in tokens, text is
   compared in NFC with invisible characters such as soft hyphens removed, on both sides);
 - date: same calendar day as expected, over pages whose expected date is not null;
 - authors F1: set F1 of whitespace/case-normalized names, over pages with
   ``authors_annotated`` (both empty counts as 1);
-- body P/R/F1: multiset overlap of lower-cased ``\\w+`` tokens;
+- body BoW P/R/F1: multiset overlap of lower-cased ``\\w+`` tokens, macro-averaged per
+  page (a failure scores 0);
 - failures: the extractor raised or returned nothing (the page scores 0 on every field).
 
 Exits 0 with "skipped: corpus not found" when the corpus is absent.
@@ -35,7 +48,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-DEFAULT_CORPUS = REPO.parent / "shared" / "corpus" / "fundus-dev"
+CORPORA = REPO.parent / "shared" / "corpus"
+DEFAULT_CORPUS = CORPORA / "fundus-dev"
+_SHINGLE = 4
 _TOKEN = re.compile(r"\w+")
 # Invisible characters (soft hyphen, zero-width space/joiners) are not word breaks: a page
 # may keep "Gründer\u00adväter" where an extractor rightly drops the soft hyphen.
@@ -78,6 +93,8 @@ class Score:
     precision: list[float] = field(default_factory=list)
     recall: list[float] = field(default_factory=list)
     f1: list[float] = field(default_factory=list)
+    shingles: list[tuple[float, float, float]] = field(default_factory=list)
+    bodies: bool = True  # False for a date-only extractor: its body rows print "-"
     failures: int = 0
     seconds: float = 0.0
     pages: int = 0
@@ -86,7 +103,9 @@ class Score:
 def load_corpus(path: Path) -> list[Page]:
     """Read ``expected.jsonl`` and the gzip-compressed pages next to it."""
     pages = []
-    for line in (path / "expected.jsonl").read_text(encoding="utf-8").splitlines():
+    # Records are split on "\n" only: a body may hold a raw U+2028 or U+0085, which
+    # str.splitlines() would take for a record separator.
+    for line in (path / "expected.jsonl").read_text(encoding="utf-8").split("\n"):
         if not line.strip():
             continue
         record = json.loads(line)
@@ -123,17 +142,35 @@ def run_ours(page: Page) -> Output:
 def run_trafilatura(page: Page) -> Output:
     import trafilatura
 
-    document = trafilatura.bare_extraction(page.html, url=page.url, with_metadata=True)
-    if document is None or not document.text:
+    found = trafilatura.extract(page.html, url=page.url, with_metadata=True, output_format="json")
+    document = json.loads(found) if found else {}
+    text = "\n".join(part for part in (document.get("text"), document.get("comments")) if part)
+    if not text:
         return Output(failed=True)
-    authors = [name.strip() for name in (document.author or "").split(";") if name.strip()]
-    return Output(document.title, document.date, authors, document.text)
+    authors = [name.strip() for name in (document.get("author") or "").split(";") if name.strip()]
+    return Output(document.get("title"), document.get("date"), authors, text)
+
+
+def run_htmldate(page: Page) -> Output:
+    import lxml.html  # type: ignore[import-untyped]
+    from htmldate import find_date
+
+    # A tree, never a string: htmldate downloads a string that looks like a URL.
+    found = find_date(
+        lxml.html.document_fromstring(page.html),
+        url=page.url,
+        extensive_search=True,
+        original_date=True,
+    )
+    return Output(date=found, failed=found is None)
 
 
 EXTRACTORS: dict[str, Callable[[Page], Output]] = {
     "ours": run_ours,
     "trafilatura": run_trafilatura,
+    "htmldate": run_htmldate,
 }
+DATE_ONLY = frozenset({"htmldate"})
 
 
 def _canonical(text: str | None) -> str:
@@ -160,8 +197,38 @@ def prf(predicted: Counter[str], expected: Counter[str]) -> tuple[float, float, 
     return precision, recall, f1
 
 
+def _shingles(text: str | None) -> Counter[tuple[str, ...]]:
+    tokens = _TOKEN.findall(_canonical(text))
+    return Counter(
+        tuple(tokens[i : i + _SHINGLE]) for i in range(max(1, len(tokens) - _SHINGLE + 1))
+    ) - Counter({(): 1})
+
+
+def shingle_counts(predicted: str | None, expected: str | None) -> tuple[float, float, float]:
+    """One page's shingle TP, FP, FN, normalized to sum 1 (all 0 when both are empty)."""
+    ours, truth = _shingles(predicted), _shingles(expected)
+    tp = sum((ours & truth).values())
+    fp = sum((ours - truth).values())
+    fn = sum((truth - ours).values())
+    total = tp + fp + fn
+    return (tp / total, fp / total, fn / total) if total else (0.0, 0.0, 0.0)
+
+
+def shingle_prf(counts: Iterable[tuple[float, float, float]]) -> tuple[float, float, float]:
+    """Mean precision (non-empty predictions), mean recall (non-empty truths), their F1."""
+    precisions, recalls = [], []
+    for tp, fp, fn in counts:
+        if tp + fp > 0:
+            precisions.append(1.0 if fp == fn == 0 else tp / (tp + fp))
+        if tp + fn > 0:
+            recalls.append(1.0 if fp == fn == 0 else tp / (tp + fn))
+    precision, recall = _mean(precisions), _mean(recalls)
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return precision, recall, f1
+
+
 def score_page(page: Page, out: Output, score: Score) -> float:
-    """Add one page's scores; return its body F1."""
+    """Add one page's scores; return its body F1 (shingle F1 of the page alone)."""
     score.pages += 1
     score.failures += out.failed
     score.title.append(float(bool(out.title) and _norm(out.title) == _norm(page.title)))
@@ -175,14 +242,20 @@ def score_page(page: Page, out: Output, score: Score) -> float:
     score.precision.append(precision)
     score.recall.append(recall)
     score.f1.append(f1)
-    return f1
+    counts = shingle_counts(out.body, page.body)
+    score.shingles.append(counts)
+    tp, fp, fn = counts
+    return 2 * tp / (2 * tp + fp + fn) if tp + fp + fn else 1.0
 
 
-def evaluate(pages: list[Page], name: str, worst: int = 0) -> tuple[Score, list[tuple[float, str]]]:
-    """Run one extractor over every page; timing covers the extraction call only."""
+def evaluate(pages: list[Page], name: str) -> tuple[Score, list[tuple[float, str]]]:
+    """Run one extractor over every page; return its scores and (body F1, id), worst first.
+
+    Timing covers the extraction call only.
+    """
     extractor = EXTRACTORS[name]
     extractor(pages[0])  # warm-up: imports and lazy initialization are not per-page cost
-    score = Score()
+    score = Score(bodies=name not in DATE_ONLY)
     per_page = []
     for page in pages:
         start = time.perf_counter()
@@ -194,7 +267,7 @@ def evaluate(pages: list[Page], name: str, worst: int = 0) -> tuple[Score, list[
         score.seconds += time.perf_counter() - start
         per_page.append((score_page(page, out, score), page.id))
     per_page.sort()
-    return score, per_page[:worst]
+    return score, per_page
 
 
 def _mean(values: Iterable[float]) -> float:
@@ -202,24 +275,31 @@ def _mean(values: Iterable[float]) -> float:
     return sum(items) / len(items) if items else float("nan")
 
 
+def _body(score: Score, cell: str) -> str:
+    return cell if score.bodies else "-"
+
+
 def table(scores: dict[str, Score]) -> str:
     """The side-by-side table, one column per extractor."""
     rows: list[tuple[str, Callable[[Score], str]]] = [
         ("pages", lambda s: str(s.pages)),
-        ("title exact", lambda s: f"{_mean(s.title):.3f}"),
+        ("title exact", lambda s: _body(s, f"{_mean(s.title):.3f}")),
         ("date same day", lambda s: f"{_mean(s.date):.3f} (n={len(s.date)})"),
-        ("authors F1", lambda s: f"{_mean(s.authors):.3f} (n={len(s.authors)})"),
-        ("body precision", lambda s: f"{_mean(s.precision):.3f}"),
-        ("body recall", lambda s: f"{_mean(s.recall):.3f}"),
-        ("body F1", lambda s: f"{_mean(s.f1):.3f}"),
+        ("authors F1", lambda s: _body(s, f"{_mean(s.authors):.3f} (n={len(s.authors)})")),
+        ("body shingle P", lambda s: _body(s, f"{shingle_prf(s.shingles)[0]:.3f}")),
+        ("body shingle R", lambda s: _body(s, f"{shingle_prf(s.shingles)[1]:.3f}")),
+        ("body shingle F1", lambda s: _body(s, f"{shingle_prf(s.shingles)[2]:.3f}")),
+        ("body BoW P", lambda s: _body(s, f"{_mean(s.precision):.3f}")),
+        ("body BoW R", lambda s: _body(s, f"{_mean(s.recall):.3f}")),
+        ("body BoW F1", lambda s: _body(s, f"{_mean(s.f1):.3f}")),
         ("failures", lambda s: str(s.failures)),
         ("pages/s", lambda s: f"{s.pages / s.seconds:.1f}" if s.seconds else "inf"),
     ]
     names = list(scores)
     width = max(len(label) for label, _ in rows) + 2
-    lines = [f"{'metric':<{width}}" + "".join(f"{name:>18}" for name in names)]
+    lines = [f"{'metric':<{width}}" + "".join(f"{name:>16}" for name in names)]
     for label, cell in rows:
-        lines.append(f"{label:<{width}}" + "".join(f"{cell(scores[n]):>18}" for n in names))
+        lines.append(f"{label:<{width}}" + "".join(f"{cell(scores[n]):>16}" for n in names))
     return "\n".join(lines)
 
 
@@ -265,7 +345,11 @@ def title_witnesses(pages: list[Page]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
+    parser.add_argument(
+        "--corpus", type=Path, default=DEFAULT_CORPUS, help="fundus-dev, wcxb-dev or a path"
+    )
+    parser.add_argument("--every", type=int, default=1, help="keep every K-th page only")
+    parser.add_argument("--per-page", type=Path, help="write per-page scores here (JSON lines)")
     parser.add_argument("--only", choices=sorted(EXTRACTORS), action="append")
     parser.add_argument("--worst", type=int, default=0, help="list the N worst body-F1 pages")
     parser.add_argument(
@@ -274,11 +358,13 @@ def main(argv: list[str] | None = None) -> int:
         help="title exact-match of each fixed witness order, and of 'any witness right'",
     )
     args = parser.parse_args(argv)
+    if not args.corpus.exists() and len(args.corpus.parts) == 1:
+        args.corpus = CORPORA / args.corpus
     if not (args.corpus / "expected.jsonl").is_file():
         print(f"skipped: corpus not found at {args.corpus}")
         return 0
     sys.path.insert(0, str(REPO / "src"))
-    pages = load_corpus(args.corpus)
+    pages = load_corpus(args.corpus)[:: max(1, args.every)]
     if not pages:
         print(f"skipped: corpus at {args.corpus} is empty")
         return 0
@@ -286,10 +372,16 @@ def main(argv: list[str] | None = None) -> int:
         print(title_witnesses(pages))
         return 0
     scores = {}
+    per_page: dict[str, dict[str, float]] = {}
     for name in args.only or list(EXTRACTORS):
-        scores[name], worst = evaluate(pages, name, args.worst)
-        for f1, page_id in worst:
-            print(f"  {name} worst body F1 {f1:.3f} {page_id}")
+        scores[name], ranked = evaluate(pages, name)
+        per_page[name] = {page_id: f1 for f1, page_id in ranked}
+        if name not in DATE_ONLY:
+            for f1, page_id in ranked[: args.worst]:
+                print(f"  {name} worst body F1 {f1:.3f} {page_id}")
+    if args.per_page:
+        rows = ({"id": page.id, **{n: per_page[n][page.id] for n in per_page}} for page in pages)
+        args.per_page.write_text("".join(json.dumps(row) + "\n" for row in rows))
     print(f"corpus: {args.corpus.name}, {len(pages)} pages")
     print(table(scores))
     return 0

@@ -12,6 +12,7 @@ from cleaner.noise import noise_data, normalize_text, text_key
 _MAX_BYLINE_NODES = 8  # more matches than this are a list of teasers, not a byline
 _MAX_BYLINE_NAMES = 4  # more names from one selector: a staff list, not this article's byline
 _LABEL_TAGS = "strong, b, dt, th"
+_MAX_BYLINE_LINES = 400  # text lines read from the top of the page for a "By Name" line
 
 
 def strip_byline_prefix(name: str) -> str:
@@ -101,4 +102,32 @@ def byline_authors(tree: HTMLParser, site_names: list[str]) -> list[str]:
             names = clean_authors([_labelled_value(label)], site_names, scraped=True)
             if 0 < len(names) <= _MAX_BYLINE_NAMES:
                 return names
+    return []
+
+
+def prefixed_byline(tree: HTMLParser, site_names: list[str]) -> list[str]:
+    """Names after a visible byline word: "By Jane Roe", or "By" on its own then the name.
+
+    The first line of the page's text that reads so gives the names: a byline without
+    a class or link the selectors know.
+    """
+    body = tree.body
+    if body is None:
+        return []
+    data = noise_data()
+    bare = {prefix.rstrip(":") for prefix in data.author_prefixes}
+    lines = [normalize_text(line) for line in body.text(separator="\n").split("\n")]
+    lines = [line for line in lines if line][:_MAX_BYLINE_LINES]
+    for index, line in enumerate(lines):
+        if len(line) > data.author_max_chars:
+            continue
+        if line.casefold().rstrip(": ") in bare:
+            candidate = lines[index + 1] if index + 1 < len(lines) else ""
+        elif strip_byline_prefix(line) != line:
+            candidate = strip_byline_prefix(line)
+        else:
+            continue
+        names = clean_authors([candidate], site_names, scraped=True)
+        if 0 < len(names) <= _MAX_BYLINE_NAMES and all(name[0].isupper() for name in names):
+            return names
     return []

@@ -4,23 +4,45 @@ A Readability-style score: every paragraph credits its parent fully and its
 grandparent by half; containers marked as the article (``<article>``, ``<main>``,
 ``itemprop=articleBody``, article-body class names) get a bonus, boilerplate class
 names a malus, and link-heavy containers are discounted. The winner's paragraphs,
-sub-headings, list items and quotes are kept in order, minus boilerplate inside it.
+sub-headings, list items, quotes and table cells are kept in order, minus boilerplate
+inside it.
+
+A paragraph is any run of text between block boundaries: a ``<p>``, but also a ``<div>``,
+``<td>`` or list item with no block inside it, and each ``<br>``-separated line of one
+(pages built from ``<div>`` and ``<br>`` have no ``<p>`` at all).
 """
 
 from __future__ import annotations
 
 import re
-from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 
 from selectolax.lexbor import LexborHTMLParser as HTMLParser
 from selectolax.lexbor import LexborNode as Node
 
 from cleaner.lead import lead_blocks
+from cleaner.noise import BREAK as _BREAK
 from cleaner.noise import is_noise_line, noise_data, normalize_text
 
-_BLOCKS = "p, h2, h3, h4, h5, h6, li, blockquote, pre, dd"
+_BLOCKS = "p, h2, h3, h4, h5, h6, li, blockquote, pre, dd, dt, td, th, caption"
+_LOOSE_BLOCKS = f"{_BLOCKS}, div, section"  # where the article is written without <p>
+# Elements that end a paragraph: an element holding one of these is not a leaf block.
+_STRUCTURE = (
+    "p, div, section, article, aside, header, main, ul, ol, li, dl, dd, dt, table, tr, td, th,"
+    " caption, blockquote, pre, h1, h2, h3, h4, h5, h6"
+)
+_LOOSE_WRAPPERS = frozenset({"div", "section"})
+_LOOSE_PARAGRAPHS = "div, section, td, li, dd"  # leaves of these hold prose too, without <p>
+_INLINE = frozenset(
+    {"a", "span", "em", "strong", "b", "i", "u", "small", "mark", "abbr", "sup", "sub", "code"}
+)
+_FLOW = frozenset({"p", "li", "h2", "h3", "h4", "h5", "h6", "blockquote", "td", "dd", "span"})
+_CONTAINER_SUFFIXES = ("s", "list", "box", "area", "wrap", "wrapper", "container", "section")
+_DISTINCTIVE = 7  # letters; a boilerplate word this long may match inside a class word
+_PART = re.compile(r"[a-z0-9]+")
+_CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
 _HEADINGS = frozenset({"h2", "h3", "h4", "h5", "h6"})
 _ARTICLE_HINTS = re.compile(
     r"article[-_]?(?:body|content|text)|story[-_]?(?:body|content|text)|entry[-_]?content|"
@@ -36,6 +58,9 @@ _ARTICLE_BONUS = 1.5
 _BOILERPLATE_FACTOR = 0.2
 _CLIMB_GAIN = 1.3  # an ancestor with this much more prose than the winner is the article
 _CLIMB_LEVELS = 4  # how far up wrappers (one paragraph per <div>) are looked through
+_LOOSE_RATIO = 2.0  # loose text counts where it is this many times the <p> prose
+_LIST_SHARE = 0.5  # link-only lines holding this share of the text: the article is a list
+_MAJORITY = 0.5  # an element holding this share of the article's prose is never boilerplate
 
 
 def _attrs(node: Node) -> str:
@@ -44,16 +69,54 @@ def _attrs(node: Node) -> str:
 
 
 @cache
-def _any_of(tokens: tuple[str, ...]) -> re.Pattern[str]:
-    """A pattern found wherever one of ``tokens`` is (one C search, not a loop per token)."""
-    return re.compile("|".join(map(re.escape, tokens)) if tokens else "(?!)")
+def _word_parts(word: str) -> tuple[str, ...]:
+    return tuple(_PART.findall(word.lower()))
 
 
-def _is_boilerplate(node: Node, tokens: tuple[str, ...]) -> bool:
-    attrs = _attrs(node)
+@lru_cache(maxsize=8192)
+def _attr_matches(attrs: str, words: tuple[str, ...]) -> bool:
+    """True when a boilerplate word is a whole word of a class or id value.
+
+    Words, not substrings: "menu" must not hit "menclose" math markup, nor "popup" a
+    "popup-link" mid-sentence. A value is split at "-", "_" and camelCase
+    ("relatedPosts"); a word matches its own run of parts, or a part that is the word
+    plus a container suffix ("comments", "sharebox"). Long single words (7 letters and
+    more: "sidebar", "caption") are distinctive enough to match inside a part
+    ("imagecaption").
+    """
+    for value in attrs.split():
+        parts = _PART.findall(_CAMEL.sub("-", value).lower())
+        for word in words:
+            wanted = _word_parts(word)
+            if not wanted:
+                continue
+            size = len(wanted)
+            if size == 1 and len(wanted[0]) >= _DISTINCTIVE and any(wanted[0] in p for p in parts):
+                return True
+            for start in range(len(parts) - size + 1):
+                run = parts[start : start + size]
+                if run[:-1] != list(wanted[:-1]):
+                    continue
+                last, target = run[-1], wanted[-1]
+                if last == target or (
+                    last.startswith(target) and last[len(target) :] in _CONTAINER_SUFFIXES
+                ):
+                    return True
+            if size > 1 and "".join(wanted) in parts:
+                return True  # "readmore" for "read-more"
+    return False
+
+
+def _raw_attrs(node: Node) -> str:
+    attributes = node.attributes
+    return f"{attributes.get('class') or ''} {attributes.get('id') or ''}"
+
+
+def _is_boilerplate(node: Node, tokens: Iterable[str]) -> bool:
+    attrs = _raw_attrs(node)
     if not attrs.strip() or _ARTICLE_HINTS.search(attrs):
         return False
-    return _any_of(tokens).search(attrs) is not None
+    return _attr_matches(attrs, tuple(tokens))
 
 
 def _link_density(node: Node, text_length: int) -> float:
@@ -76,19 +139,70 @@ def _weight(node: Node, tokens: tuple[str, ...]) -> float:
 
 
 def prune(tree: HTMLParser) -> None:
-    """Remove elements that never hold article prose (scripts, forms, navigation, figures)."""
+    """Remove elements that never hold article prose (scripts, forms, navigation, images).
+
+    Every ``<br>`` becomes a break mark in the text, so that lines survive text extraction.
+    """
     tree.strip_tags(list(noise_data().drop_tags))
+    for node in tree.css("br"):
+        node.replace_with(_BREAK)
 
 
-def _score_containers(root: Node) -> tuple[dict[int, float], dict[int, Node]]:
+def _non_leaves(root: Node) -> set[int]:
+    """Elements that hold a structural element (so their text is not one paragraph)."""
+    marked: set[int] = set()
+    for node in root.css(_STRUCTURE):
+        parent = node.parent
+        while parent is not None and parent.mem_id not in marked:
+            marked.add(parent.mem_id)
+            parent = parent.parent
+    return marked
+
+
+def _paragraphs(root: Node) -> tuple[list[tuple[Node, list[str]]], bool]:
+    """Prose paragraphs under ``root``: each element with its ``<br>``-separated lines.
+
+    ``<p>``, ``<pre>`` and ``<blockquote>`` as written, and leaf ``<div>``, ``<td>``, list
+    items that are not mostly links: the prose of pages without ``<p>``. The flag says
+    whether the loose ones count.
+    """
+    found: list[tuple[Node, list[str]]] = []
+    for node in root.css("p, pre, blockquote"):
+        found.append((node, node.text(deep=True).split(_BREAK)))
+    written = sum(len(line) for _, lines in found for line in lines if len(line) >= _MIN_PARAGRAPH)
+    loose: list[tuple[Node, list[str]]] = []
+    non_leaves = _non_leaves(root)
+    for node in root.css(_LOOSE_PARAGRAPHS):
+        if node.mem_id in non_leaves:
+            continue
+        text = node.text(deep=True)
+        if len(text) < _MIN_PARAGRAPH or _link_density(node, len(text)) > 0.5:
+            continue
+        loose.append((node, text.split(_BREAK)))
+    # Teasers and captions sit in <div>s on every page: loose text counts only where it
+    # outweighs the <p> prose (a page written without <p>).
+    unwritten = sum(
+        len(line) for _, lines in loose for line in lines if len(line) >= _MIN_PARAGRAPH
+    )
+    if unwritten > written * _LOOSE_RATIO:
+        return [*found, *loose], True
+    return found, False
+
+
+def _score_containers(
+    paragraphs: list[tuple[Node, list[str]]],
+) -> tuple[dict[int, float], dict[int, Node]]:
     scores: dict[int, float] = {}
     nodes: dict[int, Node] = {}
-    for paragraph in root.css("p, pre, blockquote"):
-        text = paragraph.text(deep=True)
-        length = len(text.strip())
-        if length < _MIN_PARAGRAPH:
+    for paragraph, lines in paragraphs:
+        points = 0.0
+        for text in lines:
+            length = len(text.strip())
+            if length >= _MIN_PARAGRAPH:
+                points += 1.0 + text.count(",") + text.count("،") + text.count("、")
+                points += min(length / 100, 3)
+        if not points:
             continue
-        points = 1.0 + text.count(",") + text.count("،") + text.count("、") + min(length / 100, 3)
         parent = paragraph.parent
         for share in (1.0, 0.5):
             if parent is None or parent.tag in {"html", "#document"}:
@@ -100,29 +214,35 @@ def _score_containers(root: Node) -> tuple[dict[int, float], dict[int, Node]]:
     return scores, nodes
 
 
-def _prose_lengths(root: Node) -> dict[int, int]:
-    """Characters of prose paragraphs under every element (keyed by ``mem_id``)."""
+def _prose_lengths(paragraphs: list[tuple[Node, list[str]]]) -> dict[int, int]:
+    """Characters of prose paragraphs in and under every element (keyed by ``mem_id``)."""
     totals: dict[int, int] = {}
-    for paragraph in root.css("p"):
-        text = paragraph.text(deep=True).strip()
-        if len(text) < _MIN_PARAGRAPH or _link_density(paragraph, len(text)) > 0.5:
+    for paragraph, lines in paragraphs:
+        length = sum(len(line.strip()) for line in lines if len(line.strip()) >= _MIN_PARAGRAPH)
+        if not length or (
+            paragraph.tag == "p" and _link_density(paragraph, sum(map(len, lines))) > 0.5
+        ):
             continue
-        node = paragraph.parent
+        node: Node | None = paragraph
         while node is not None:
-            totals[node.mem_id] = totals.get(node.mem_id, 0) + len(text)
+            totals[node.mem_id] = totals.get(node.mem_id, 0) + length
             node = node.parent
     return totals
 
 
-def find_container(tree: HTMLParser, prose: dict[int, int]) -> Node | None:
-    """The element that holds the article text, or None when no prose is found.
-
-    ``prose``: `_prose_lengths` of the tree's body.
-    """
+def find_container(tree: HTMLParser) -> Node | None:
+    """The element that holds the article text, or None when no prose is found."""
     root = tree.body
     if root is None:
         return None
-    scores, nodes = _score_containers(root)
+    found = _find_container(root, _paragraphs(root)[0])
+    return found[0] if found else None
+
+
+def _find_container(
+    root: Node, paragraphs: list[tuple[Node, list[str]]]
+) -> tuple[Node, dict[int, int]] | None:
+    scores, nodes = _score_containers(paragraphs)
     if not scores:
         return None
     tokens = noise_data().boilerplate
@@ -138,14 +258,19 @@ def find_container(tree: HTMLParser, prose: dict[int, int]) -> Node | None:
         return None
     # Articles split into wrappers (one paragraph per <div>, text / ad slot / text): climb
     # while an ancestor a few levels up holds clearly more prose than the winner.
+    prose = _prose_lengths(paragraphs)
     while True:
         target: Node | None = None
         node: Node | None = best.parent
-        for _ in range(_CLIMB_LEVELS):
+        levels = 0
+        while levels < _CLIMB_LEVELS:
             if node is None or node.tag in {"body", "html"} or _is_boilerplate(node, tokens):
                 break
             if prose.get(node.mem_id, 0) >= prose.get(best.mem_id, 0) * _CLIMB_GAIN:
                 target = node
+            # A wrapper around one element only (page builders nest five of them around
+            # each section) is not a level: it adds no text of its own.
+            levels += _has_siblings(node)
             node = node.parent
         if target is None:
             break
@@ -153,7 +278,13 @@ def find_container(tree: HTMLParser, prose: dict[int, int]) -> Node | None:
     # An endless-scroll page: the container holds several whole articles, each under its
     # own <h1>; the page's own article comes first.
     stories = [node for node in best.css("article") if len(node.css("h1")) == 1]
-    return stories[0] if len(stories) >= 2 else best
+    return (stories[0] if len(stories) >= 2 else best), prose
+
+
+def _has_siblings(node: Node) -> bool:
+    """True when ``node`` holds more than one element."""
+    children = node.iter(include_text=False)
+    return next(children, None) is not None and next(children, None) is not None
 
 
 def _is_hidden(node: Node) -> bool:
@@ -167,13 +298,26 @@ def _is_hidden(node: Node) -> bool:
     return bool(classes & _HIDDEN_CLASSES)
 
 
-def _remove_boilerplate(container: Node) -> None:
+def _remove_boilerplate(container: Node, prose: dict[int, int]) -> None:
+    """Delete hidden and boilerplate-classed elements inside the container.
+
+    Not an inline element in running text (a "popup" link mid-sentence), and not an
+    element holding most of the article's prose: that is the article, whatever its class
+    says ("read-more" on the hidden rest of a long piece).
+    """
     tokens = noise_data().boilerplate
+    majority = prose.get(container.mem_id, 0) * _MAJORITY
     for node in container.css("[class], [id], [hidden], [aria-hidden], [style]"):
         if node.mem_id == container.mem_id:
             continue
-        if _is_hidden(node) or _is_boilerplate(node, tokens):
-            node.decompose()
+        if not (_is_hidden(node) or _is_boilerplate(node, tokens)):
+            continue
+        parent = node.parent
+        if node.tag in _INLINE and parent is not None and parent.tag in _FLOW:
+            continue
+        if majority and prose.get(node.mem_id, 0) > majority:
+            continue
+        node.decompose()
 
 
 def _inside_link(node: Node, container: Node) -> bool:
@@ -186,41 +330,69 @@ def _inside_link(node: Node, container: Node) -> bool:
     return False
 
 
-def _leaf_blocks(container: Node) -> list[Node]:
+def _leaf_blocks(container: Node, loose: bool = False) -> list[Node]:
     """Block elements with no block element inside them, in document order."""
-    blocks = container.css(_BLOCKS)  # includes the container itself when it is a block
+    # Includes the container itself when it is a block.
+    blocks = container.css(_LOOSE_BLOCKS if loose else _BLOCKS)
     ids = {node.mem_id for node in blocks}
     outer: set[int] = set()
     for node in blocks:
         parent = node.parent
-        while parent is not None and parent.mem_id != container.mem_id:
+        while parent is not None and parent.mem_id not in outer:
             if parent.mem_id in ids:
                 outer.add(parent.mem_id)
+            if parent.mem_id == container.mem_id:
+                break
             parent = parent.parent
     return [node for node in blocks if node.mem_id not in outer]
 
 
-def container_blocks(container: Node, title: str | None = None) -> list[str]:
+def container_blocks(
+    container: Node,
+    title: str | None = None,
+    prose: dict[int, int] | None = None,
+    loose: bool = False,
+) -> list[str]:
     """The article's paragraphs and sub-headings from its container, noise removed."""
-    _remove_boilerplate(container)
+    _remove_boilerplate(container, prose or {})
     folded_title = " ".join((title or "").split()).casefold()
-    blocks: list[str] = []
-    for node in _leaf_blocks(container):
-        text = normalize_text(node.text(deep=True, separator=""))
-        if not text or is_noise_line(text):
-            continue
-        if node.tag in _HEADINGS and text.casefold() == folded_title:
-            continue
-        if node.tag == "li" and _link_density(node, len(text)) > 0.5:
-            continue  # link lists: related articles, tags
-        if node.tag not in _HEADINGS and len(text) < 200 and _link_density(node, len(text)) > 0.6:
-            continue
+    blocks: list[tuple[str, bool]] = []  # (text, is a link-only line)
+    for node in _leaf_blocks(container, loose):
         if _inside_link(node, container):
             continue
-        blocks.append(text)
-    # A block printed twice in one container is interface (offers, prompts), not prose.
-    counts = Counter(block for block in blocks if len(block) < _MAX_REPEATED)
-    return [block for block in blocks if counts[block] < 2]
+        lines = [normalize_text(line) for line in node.text(deep=True, separator="").split(_BREAK)]
+        if node.tag in _LOOSE_WRAPPERS and len(lines) == 1 and len(lines[0]) < _MIN_PARAGRAPH:
+            continue  # a label, date or counter in a <div> of its own
+        density = _link_density(node, sum(map(len, lines)))
+        for text in lines:
+            if not text or is_noise_line(text):
+                continue
+            if node.tag in _HEADINGS and text.casefold() == folded_title:
+                continue
+            linked = (node.tag == "li" and density > 0.5) or (
+                node.tag not in _HEADINGS and len(text) < 200 and density > 0.6
+            )
+            blocks.append((text, linked))
+    # Link-only lines are related articles and tags, unless they are much of the text (the
+    # article is a list of links): then only those before or after all prose go.
+    prose_at = [index for index, (_, linked) in enumerate(blocks) if not linked]
+    if not prose_at:
+        return []
+    links = sum(len(text) for text, is_link in blocks if is_link)
+    if links >= _LIST_SHARE * sum(len(text) for text, _ in blocks):
+        kept = [text for text, _ in blocks[prose_at[0] : prose_at[-1] + 1]]
+    else:
+        kept = [text for text, is_link in blocks if not is_link]
+    # A short block printed twice in one container is interface (offers, prompts): the
+    # first copy stays, the repeats go.
+    seen: set[str] = set()
+    unique = []
+    for text in kept:
+        if len(text) < _MAX_REPEATED and text in seen:
+            continue
+        seen.add(text)
+        unique.append(text)
+    return unique
 
 
 def _lead_blocks(container: Node, title: str | None) -> list[str]:
@@ -234,7 +406,9 @@ def _lead_blocks(container: Node, title: str | None) -> list[str]:
         if sibling is None or _is_boilerplate(sibling, tokens) or _is_hidden(sibling):
             break
         paragraphs = sibling.css("p") if sibling.tag != "p" else [sibling]
-        texts = [normalize_text(p.text(deep=True, separator="")) for p in paragraphs]
+        texts = [
+            normalize_text(p.text(deep=True, separator="").replace(_BREAK, " ")) for p in paragraphs
+        ]
         texts = [t for t in texts if len(t) >= _MIN_PARAGRAPH and not is_noise_line(t)]
         if texts and _link_density(sibling, sum(map(len, texts))) < 0.3:
             leads.append(texts)
@@ -259,13 +433,14 @@ def extract_body(tree: HTMLParser, title: str | None = None) -> ScoredBody | Non
     root = tree.body
     if root is None:
         return None
-    prose = _prose_lengths(root)  # once: the container search and the share both read it
-    container = find_container(tree, prose)
-    if container is None:
+    paragraphs, loose = _paragraphs(root)
+    found = _find_container(root, paragraphs)
+    if found is None:
         return None
+    container, prose = found
     share = prose.get(container.mem_id, 0) / max(1, prose.get(root.mem_id, 0))
     lead = lead_blocks(container, title)
-    blocks = [*_lead_blocks(container, title), *container_blocks(container, title)]
+    blocks = [*_lead_blocks(container, title), *container_blocks(container, title, prose, loose)]
     blocks = [*(text for text in lead if text not in blocks), *blocks]
     text = "\n\n".join(blocks)
     return ScoredBody(text, share) if text else None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 # A time without an offset may be read in any zone from UTC-12 to UTC+14.
 _EARLIEST_OFFSET = timedelta(hours=14)
@@ -41,21 +41,35 @@ def normalize_date(raw: str | None, formats: list[str] | tuple[str, ...] = ()) -
         return None
 
 
+def parse_iso_date(value: str) -> date | datetime:
+    """Parse an ISO 8601 date or datetime; a date-only value stays a `date`."""
+    value = value.strip()
+    if len(value) == 10:
+        return date.fromisoformat(value)
+    return datetime.fromisoformat(value)
+
+
 def is_after(iso: str, limit: datetime | None) -> bool:
-    """True when ``iso`` is certainly later than ``limit`` (ambiguous zones read earliest)."""
+    """True when ``iso`` is certainly later than ``limit`` (ambiguous zones read earliest).
+
+    Compared without arithmetic on the page's value: year 1 minus an offset, or year 9999
+    moved to UTC, is out of `datetime`'s range, and one such date must not crash a run.
+    """
     if limit is None:
         return False
     try:
-        value = datetime.fromisoformat(iso) if len(iso) > 10 else date.fromisoformat(iso)
+        value = parse_iso_date(iso)
     except ValueError:
         return False
-    if isinstance(value, datetime):
-        if value.tzinfo is None:
-            return value.replace(tzinfo=limit.tzinfo) - _EARLIEST_OFFSET > limit
-        return value > limit
-    return (
-        datetime(value.year, value.month, value.day, tzinfo=limit.tzinfo) - _EARLIEST_OFFSET > limit
-    )
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        return value > limit  # aware comparison: no overflow at either end of the range
+    if not isinstance(value, datetime):
+        value = datetime(value.year, value.month, value.day)
+    try:
+        latest_reading = limit.astimezone(UTC).replace(tzinfo=None) + _EARLIEST_OFFSET
+    except OverflowError:  # a limit at the end of time: nothing is after it
+        return False
+    return value > latest_reading
 
 
 def pick_date(

@@ -16,7 +16,9 @@ from typing import Any
 
 from selectolax.lexbor import LexborHTMLParser as HTMLParser
 
-_FLIGHT_PUSH = re.compile(r'self\.__next_f\.push\(\[1,\s*("(?:[^"\\]|\\.)*")\]\)', re.DOTALL)
+_FLIGHT_PUSH = "self.__next_f.push([1,"
+_BLANKS = re.compile(r"\s*")
+_JSON = json.JSONDecoder()
 _ROW_HEAD = re.compile(rb"[0-9a-f]{1,8}:(?:T([0-9a-f]{1,8}),)?")
 _JSON_SCRIPTS = 'script[type="application/json"], script#__NEXT_DATA__'
 _PARAGRAPH = re.compile(r"<p[\s>]", re.IGNORECASE)
@@ -25,15 +27,27 @@ _MAX_JSON_DEPTH = 64
 
 
 def _flight_payload(html: str) -> bytes:
-    """The flight stream, its pushed string chunks decoded and joined, as UTF-8."""
+    """The flight stream, its pushed string chunks decoded and joined, as UTF-8.
+
+    Each pushed string is read by the JSON scanner from where its push starts, not by a
+    regex: a pattern over the string's characters kept a backtracking entry per
+    character or escape (~130 MB of memory per MB of input); the scanner keeps none, and
+    every scan ends at the next quote, so the whole page is read about once.
+    """
     chunks = []
-    for match in _FLIGHT_PUSH.finditer(html):
+    position = html.find(_FLIGHT_PUSH)
+    while position >= 0:
+        after = position + len(_FLIGHT_PUSH)
+        blanks = _BLANKS.match(html, after)
+        start = blanks.end() if blanks is not None else after
         try:
-            chunk = json.loads(match.group(1))
+            chunk, end = _JSON.raw_decode(html, start)
         except (json.JSONDecodeError, RecursionError):
-            continue
-        if isinstance(chunk, str):
-            chunks.append(chunk)
+            end = start
+        else:
+            if isinstance(chunk, str) and html.startswith("])", end):
+                chunks.append(chunk)
+        position = html.find(_FLIGHT_PUSH, max(end, start))
     return "".join(chunks).encode("utf-8", errors="replace")
 
 

@@ -15,7 +15,12 @@ from pydantic import ValidationError
 from selectolax.lexbor import LexborHTMLParser as HTMLParser
 from selectolax.lexbor import LexborNode as Node
 
-from cleaner.authors import byline_authors, clean_authors, strip_byline_prefix
+from cleaner.authors import (
+    byline_authors,
+    clean_authors,
+    prefixed_byline,
+    strip_byline_prefix,
+)
 from cleaner.body import extract_body
 from cleaner.credits import (
     Credit,
@@ -38,25 +43,33 @@ from cleaner.pages import PageInfo, canonical_page_url, record_key, refuse_listi
 from cleaner.reasons import RejectReason
 from cleaner.relative_dates import is_relative_date, read_date_line, resolve_relative_date
 from cleaner.rules import SiteRules, find_rules
+from cleaner.sniff import refuse_binary
 from cleaner.teasers import teaser_body, teaser_source
 from cleaner.titles import choose_title
 from cleaner.urls import canonicalize_url, is_http_url, same_site
 
 _BLOCK_TAGS = "p, h2, h3, h4, h5, h6, li, blockquote, pre"
 _CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-# The same characters one by one: looking for each with `in` (memchr) is ~20x faster than
-# a regex scan of the whole page, and nearly no page has any.
-_CONTROL_LIST = tuple(map(chr, [*range(0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F]))
+# lxml refuses a str that declares its encoding ("<?xml ... encoding=...?>"): the text is
+# already decoded, so the declaration is dropped before parsing.
+_XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*>")
 _MAX_FALLBACK_TAGS = 15_000
 _LEAD_LINES = 3  # a title echo, the counters, the date: where an aggregator's date line sits
+# htmldate's extensive search runs its patterns over the whole page: ~0.3 s a page on
+# wcxb-dev pages up to 600,000 characters (4x our whole extraction), several seconds on a
+# big page with no date (a megabyte-long title). Up to 100,000: most of its date gain
+# (a 60-page sample: 0.759 without, 0.778 here, 0.815 at 150,000 for 60 % more time).
+_MAX_EXTENSIVE_DATE_CHARS = 100_000
 _MIN_SCORED_BODY = 500  # a shorter scored body is more often a wrong container than a brief
 _MIN_PROSE_SHARE = 0.4  # below it, much prose lies outside the chosen container
 _MAX_TAGS = 30  # more is a keyword-stuffed <meta>, not the page's tags
 _MAX_TAG = 80
 # "28.04.2024 | 09:36 Uhr", "2024-04-28 09:36", "14:05": a stamp, never prose. (Only in
 # HTML bodies: a text dump's date line is read as its date before noise goes.)
+# The separator run is possessive (*+): nothing after it can use its characters, and
+# giving them back one by one to the "\s*" below was quadratic on long space runs.
 _DATE_STAMP = re.compile(
-    r"^(?:\d{1,4}[./-]\d{1,2}[./-]\d{1,4}\.?)?[\s,|·-]*(?:\d{1,2}:\d{2}(?::\d{2})?)?"
+    r"^(?:\d{1,4}[./-]\d{1,2}[./-]\d{1,4}\.?)?[\s,|·-]*+(?:\d{1,2}:\d{2}(?::\d{2})?)?"
     r"\s*(?:uhr|h|am|pm|utc|cet|cest)?$",
     re.IGNORECASE,
 )
@@ -83,39 +96,28 @@ def _block_texts(container: Node) -> list[str]:
     ]
 
 
-class _LxmlTree:
-    """The page parsed by lxml at most once, for htmldate and trafilatura both (each of
-    them copies the tree it is given before changing it, so one parse serves the two).
+def _lxml_tree(html: str) -> lxml.html.HtmlElement | None:
+    """A parsed tree for the lxml-based libraries.
 
     Always pass them a tree, never a string: htmldate treats a string that looks like a
     URL as one and downloads it, and the cleaner must never touch the network.
     """
-
-    def __init__(self, html: str) -> None:
-        self.html = html
-        self._tree: lxml.html.HtmlElement | None = None
-        self._parsed = False
-
-    def get(self) -> lxml.html.HtmlElement | None:
-        if not self._parsed:
-            self._parsed = True
-            try:
-                self._tree = lxml.html.document_fromstring(self.html)
-            except (etree.ParserError, ValueError):
-                self._tree = None  # empty or unparsable: nothing for these libraries to read
-        return self._tree
+    try:
+        return lxml.html.document_fromstring(_XML_DECLARATION.sub("", html, count=1))
+    except (etree.ParserError, ValueError):
+        return None  # empty or unparsable: nothing for these libraries to read
 
 
-def _generic_body(lxml_tree: _LxmlTree, url: str) -> str | None:
-    tree = lxml_tree.get()
+def _generic_body(html: str, url: str) -> str | None:
+    tree = _lxml_tree(html)
     if tree is None:
         return None
     # deduplicate=True keeps a process-wide cache of paragraphs already seen and drops them
     # from later pages: the third copy of a page came out empty, and the output depended on
     # which pages one process had cleaned before. extract() must be a function of its input.
-    text = trafilatura.extract(
-        tree, url=url, include_comments=False, include_tables=False, deduplicate=False, fast=True
-    )
+    # fast=True skips trafilatura's own comparison with its backup extractors, and then
+    # returned a navigation menu as the article; tables stay (an article may be one).
+    text = trafilatura.extract(tree, url=url, include_comments=False, deduplicate=False)
     if not text:
         return None
     return "\n\n".join(line.strip() for line in text.splitlines() if line.strip())
@@ -126,9 +128,7 @@ def _is_byline_echo(line: str, authors: set[str]) -> bool:
     return text_key(strip_byline_prefix(line)) in authors or bool(_DATE_STAMP.match(line.strip()))
 
 
-def _choose_body(
-    meta: PageMetadata, tree: HTMLParser, lxml_tree: _LxmlTree, url: str, title: str
-) -> str:
+def _choose_body(meta: PageMetadata, tree: HTMLParser, html: str, url: str, title: str) -> str:
     """The fast scorer when it is sure; trafilatura when not; JSON-LD articleBody last.
 
     Measured on fundus-dev (benchmarks/eval_cleaner.py): the scorer alone is ~8x faster
@@ -145,8 +145,7 @@ def _choose_body(
         return scored.text
     # trafilatura's cost grows fast with page size; past the largest real pages measured
     # (fundus-dev: ~8,100 tags) the scorer's answer stands.
-    html = lxml_tree.html
-    fallback = _generic_body(lxml_tree, url) if html.count("<") <= _MAX_FALLBACK_TAGS else None
+    fallback = _generic_body(html, url) if html.count("<") <= _MAX_FALLBACK_TAGS else None
     found = fallback or (scored.text if scored is not None else "")
     if len(found) < _MIN_SCORED_BODY:
         # Next.js and similar pages may carry the article only in their hydration data.
@@ -177,9 +176,11 @@ def extract(
     Raises:
         ExtractionError: the page is not an article; ``reason`` says why. Pages over
             the caps of `cleaner.limits` (size, tags, nesting depth) are refused as
-            ``too_large`` before parsing.
+            ``too_large`` before parsing, binary data (a PDF, an archive, an image) as
+            ``not_html``.
     """
     check_size(html)
+    refuse_binary(html)
     if isinstance(html, bytes):
         content_type = None
         if headers is not None:
@@ -188,10 +189,10 @@ def extract(
         html = decode_html(html, content_type)
     if not is_http_url(url):
         raise ExtractionError(RejectReason.INVALID_URL, f"not an absolute http(s) URL: {url!r}")
+    refuse_binary(html)
     check_structure(html)
     # Control characters are not HTML; lxml (htmldate, trafilatura) refuses them outright.
-    if any(char in html for char in _CONTROL_LIST):
-        html = _CONTROL_CHARS.sub("", html)
+    html = _CONTROL_CHARS.sub("", html)
     tree = HTMLParser(html)
     host = urlsplit(url).hostname or ""
     rule = find_rules(host, tree, rules)
@@ -201,7 +202,7 @@ def extract(
     canonical = _canonical_url(tree, url)
     fields = _rule_fields(tree, rule, url, fetched_at) if rule is not None else {}
     rule_dated = "date_raw" in fields
-    fields = _fill_from_metadata(fields, meta, tree, _LxmlTree(html), url, host, rule, fetched_at)
+    fields = _fill_from_metadata(fields, meta, tree, html, url, host, rule, fetched_at)
     if rule is not None and rule.kind == "aggregator":
         fields = _teaser_fields(fields, tree, rule, url, info, meta)
         if not rule_dated:
@@ -320,7 +321,7 @@ def _fill_from_metadata(
     fields: dict[str, object],
     meta: PageMetadata,
     tree: HTMLParser,
-    lxml_tree: _LxmlTree,
+    html: str,
     url: str,
     host: str,
     rule: SiteRules | None,
@@ -342,11 +343,24 @@ def _fill_from_metadata(
         candidates = _date_candidates(tree, meta)
         picked = pick_date(candidates, fetched_at)
         if picked is None:
-            tree_for_dates = lxml_tree.get()
+            tree_for_dates = _lxml_tree(html)
             found = None
             if tree_for_dates is not None:
+                # Scripts and styles hold no publication date htmldate could use that the
+                # metadata above has not read (JSON-LD stays), and most of a modern page's
+                # characters: its extensive search runs over them all.
+                for node in tree_for_dates.xpath(
+                    "//script[not(@type='application/ld+json')]|//style|//noscript|//svg"
+                ):
+                    node.drop_tree()
+                # The extensive search reads dates in the page's text and links too.
+                latest = fetched_at.strftime("%Y-%m-%d") if fetched_at is not None else None
                 found = find_date(
-                    tree_for_dates, extensive_search=False, original_date=True, url=url
+                    tree_for_dates,
+                    extensive_search=len(html) <= _MAX_EXTENSIVE_DATE_CHARS,
+                    original_date=True,
+                    url=url,
+                    max_date=latest,
                 )
             picked = pick_date([found], fetched_at)
         # Only future dates on the page: keep one, so validation rejects it as FUTURE_DATE.
@@ -360,13 +374,14 @@ def _fill_from_metadata(
             authors = clean_authors([*authors, *meta.organisation_authors], site_names)
         authors = authors or clean_authors(meta.meta_authors, site_names)
         authors = authors or byline_authors(tree, site_names)
+        authors = authors or prefixed_byline(tree, site_names)
         # Last, what the page names as author even when it is the publisher itself.
         authors = authors or clean_authors(
             [*meta.authors, *meta.organisation_authors, *meta.meta_authors]
         )
         filled["authors"] = authors
     if "body" not in filled:
-        body = _choose_body(meta, tree, lxml_tree, url, str(filled.get("title") or ""))
+        body = _choose_body(meta, tree, html, url, str(filled.get("title") or ""))
         names = filled.get("authors")
         echoes = {text_key(str(name)) for name in names} if isinstance(names, list) else set()
         body = "\n\n".join(

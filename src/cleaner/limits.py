@@ -58,7 +58,9 @@ def nesting_depth(html: str) -> int:
     stack: list[str] = []
     open_count: Counter[str] = Counter()
     deepest = 0
-    for match in _TAG.finditer(html):
+    # Every tag ends with ">": past the last one nothing can match, and a run of "<a"
+    # without any ">" after it would make each start scan to the end (quadratic).
+    for match in _TAG.finditer(html, 0, html.rfind(">") + 1):
         closing, name, self_closing = match.groups()
         name = name.lower()
         if name in _FLAT:

@@ -4,39 +4,21 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Self
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
+from cleaner.dates import is_after, parse_iso_date
+from cleaner.noise import BIDI_CONTROLS
 from cleaner.reasons import RejectReason as RejectReason  # its home before reasons.py
 from cleaner.urls import article_id, canonicalize_url, is_http_url
 
-# A date or a time without an offset may be read in any zone from UTC-12 to UTC+14;
-# it is in the future only if even its earliest reading is after the fetch time.
-_EARLIEST_OFFSET = timedelta(hours=14)
 # Counted without spaces, so that it means the same in scripts without word breaks:
 # about one short sentence. A page whose "body" is shorter is a menu label or a button.
 MIN_BODY_CHARACTERS = 40
 _BLANK_LINES = re.compile(r"\n{3,}")
-
-
-def parse_iso_date(value: str) -> dt.date | datetime:
-    """Parse an ISO 8601 date or datetime; a date-only value stays a `date`."""
-    value = value.strip()
-    if len(value) == 10:
-        return dt.date.fromisoformat(value)
-    return datetime.fromisoformat(value)
-
-
-def _earliest_instant(value: dt.date | datetime) -> datetime:
-    """The earliest UTC instant ``value`` can denote (naive and date-only values are ambiguous)."""
-    if isinstance(value, datetime):
-        if value.tzinfo is None:
-            return value.replace(tzinfo=UTC) - _EARLIEST_OFFSET
-        return value.astimezone(UTC)
-    return datetime(value.year, value.month, value.day, tzinfo=UTC) - _EARLIEST_OFFSET
 
 
 class Article(BaseModel):
@@ -84,6 +66,26 @@ class Article(BaseModel):
     )
     fetched_at: datetime | None = None
 
+    @field_validator(
+        "title",
+        "description",
+        "date_raw",
+        "body",
+        "source",
+        "section",
+        "tags",
+        "aggregator",
+        "language",
+        mode="before",
+    )
+    @classmethod
+    def _no_bidi_controls(cls, value: object) -> object:
+        # Whatever path a text took to the record (site rule, metadata, a text dump),
+        # it is shown to people: no reordering controls in it.
+        if isinstance(value, list):
+            return [v.translate(BIDI_CONTROLS) if isinstance(v, str) else v for v in value]
+        return value.translate(BIDI_CONTROLS) if isinstance(value, str) else value
+
     @field_validator("url", "canonical_url")
     @classmethod
     def _canonical_url(cls, value: str | None) -> str | None:
@@ -125,8 +127,9 @@ class Article(BaseModel):
 
     @field_validator("authors", "tags")
     @classmethod
-    def _distinct_names(cls, value: list[str]) -> list[str]:
-        return list(dict.fromkeys(name.strip() for name in value if name.strip()))
+    def _distinct_authors(cls, value: list[str]) -> list[str]:
+        names = (name.translate(BIDI_CONTROLS).strip() for name in value)
+        return list(dict.fromkeys(name for name in names if name))
 
     @field_validator("fetched_at")
     @classmethod
@@ -141,14 +144,16 @@ class Article(BaseModel):
         if self.id and self.id != expected_id:
             raise ValueError(f"id {self.id!r} does not match the url (expected {expected_id!r})")
         object.__setattr__(self, "id", expected_id)
-        if self.date is not None and self.fetched_at is not None:
-            published = _earliest_instant(parse_iso_date(self.date))
-            if published > self.fetched_at:
-                raise PydanticCustomError(
-                    "future_date",
-                    "date {date} is after the fetch time {fetched_at}",
-                    {"date": self.date, "fetched_at": self.fetched_at.isoformat()},
-                )
+        if (
+            self.date is not None
+            and self.fetched_at is not None
+            and is_after(self.date, self.fetched_at)
+        ):
+            raise PydanticCustomError(
+                "future_date",
+                "date {date} is after the fetch time {fetched_at}",
+                {"date": self.date, "fetched_at": self.fetched_at.isoformat()},
+            )
         return self
 
     @property

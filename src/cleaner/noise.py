@@ -10,13 +10,24 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 
-_SPACES = re.compile(r"[ \t\u00a0\u2000-\u200b\u202f\u205f\u3000]+")
+BREAK = "\ue000"  # stands for a <br> in page text (a private-use character no page prints)
+# Line breaks too: a break inside a source <p> or byline is formatting, not a new line;
+# a text that keeps its <br> lines splits at BREAK before it is normalized.
+_SPACES = re.compile(r"[\s\u00a0\u2000-\u200b\u2028\u2029\u202f\u205f\u3000\ue000]+")
+_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x84\x86-\x9f]")  # Cc, minus whitespace
 _NOT_ALNUM = re.compile(r"[\W_]+")
-_DOTS = re.compile(r"(?:\.{3,}|…+)\s*$")
-# Deleted from text: control characters (category Cc, minus \t and \n), and zero-width and
-# soft-hyphen characters, which split words invisibly and never carry meaning. One regex
-# pass, not str.translate (a dict lookup per character) followed by a second pass.
-_DELETED = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u00ad\u200c\u200d\u2060\ufeff]")
+# Tried only where a run of dots starts: from inside a long run that does not end the
+# text, each start would rescan the run.
+_DOTS = re.compile(r"(?<!\.)\.{3,}\s*$|(?<!…)…+\s*$")
+# Zero-width and soft-hyphen characters split words invisibly; they never carry meaning.
+_INVISIBLE = dict.fromkeys(map(ord, "\u00ad\u200c\u200d\u2060\ufeff"))
+# Bidirectional controls (marks, embeddings, overrides, isolates): a page's U+202E makes
+# a title or a name display reversed wherever the record is shown ("Trojan Source"), and
+# the Unicode algorithm orders plain text well without them.
+BIDI_CONTROLS = dict.fromkeys(
+    map(ord, "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+)
+_INVISIBLE.update(BIDI_CONTROLS)
 
 
 @dataclass(frozen=True)
@@ -63,9 +74,9 @@ def text_key(text: str) -> str:
 
 
 def normalize_text(text: str) -> str:
-    """NFC, one space between words, no control or invisible characters."""
-    text = _DELETED.sub("", unicodedata.normalize("NFC", text))
-    return _SPACES.sub(" ", text).strip()
+    """NFC, one space between words (line breaks included), no control or invisible characters."""
+    text = unicodedata.normalize("NFC", text).translate(_INVISIBLE)
+    return _SPACES.sub(" ", _CONTROL.sub("", text)).strip()
 
 
 def is_noise_line(line: str, exact: Iterable[str] = (), patterns: Iterable[str] = ()) -> bool:

@@ -23,6 +23,7 @@ class RejectReason(enum.StrEnum):
     NO_TITLE = "no_title"
     FUTURE_DATE = "future_date"
     INVALID_URL = "invalid_url"
+    CLEANER_FAILED = "cleaner_failed"  # the cleaner raised on this page: a bug to report
     # A columnist's or a newspaper's page on an aggregator, told by its URL: a list of
     # columns to discover from, never an article itself.
     LISTING_PAGE = "listing_page"

@@ -25,6 +25,7 @@ from cleaner.pages import canonical_page_url, refuse_listing
 from cleaner.reasons import RejectReason
 from cleaner.relative_dates import read_date_line
 from cleaner.rules import RelativeDates, SiteRules, Text, builtin_rules, find_rules
+from cleaner.sniff import refuse_binary
 from cleaner.teasers import teaser_body, teaser_source
 from cleaner.urls import is_http_url
 
@@ -65,10 +66,11 @@ def extract_text(
         rules: site rules to consider instead of the shipped ones.
 
     Raises:
-        ExtractionError: no URL, text over the size cap, a listing page, or no article;
-            ``reason`` says why.
+        ExtractionError: no URL, text over the size cap, binary data (``not_html``), a
+            listing page, or no article; ``reason`` says why.
     """
     check_size(text)
+    refuse_binary(text)
     if url is None or not is_http_url(url):
         raise ExtractionError(
             RejectReason.INVALID_URL,

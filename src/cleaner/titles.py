@@ -9,10 +9,23 @@ from cleaner.dates import normalize_date
 from cleaner.noise import normalize_text, text_key
 
 # Spaced separators ("Title | Site", "Title * Site"), and bars that need no spaces; Korean
-# titles use the letter ㅣ (U+3163, never part of a composed syllable) as a bar.
-_SEPARATORS = re.compile(r"\s+[|\-–—:·»/*]\s+|\s*[|»：｜ㅣ]\s*")
-_TRAILING_SEPARATOR = re.compile(r"\s*[|\-–—:·»/*：｜ㅣ]\s*$")
+# titles use the letter ㅣ (U+3163, never part of a composed syllable) as a bar. A match
+# starts only where a space run starts, (?<!\s): tried from inside a long run of spaces
+# that no separator follows, each start would rescan the run (quadratic in its length).
+_SEPARATORS = re.compile(r"(?<!\s)\s+[|\-–—:·»/*]\s+|(?:(?<!\s)\s+)?[|»：｜ㅣ]\s*")
+_TRAILING_SEPARATOR = re.compile(r"(?<!\s)\s*[|\-–—:·»/*：｜ㅣ]\s*$")
 _NUMERIC_DATE = re.compile(r"^\d{1,4}[./-]\d{1,2}[./-]\d{1,4}$")
+
+
+def _separators(title: str) -> list[re.Match[str]]:
+    """Separator runs in ``title``, minus a » that closes a «quote» (German, Swiss titles)."""
+    found = []
+    for match in _SEPARATORS.finditer(title):
+        before = title[: match.start()]
+        if "»" in match.group(0) and before.count("«") > before.count("»"):
+            continue
+        found.append(match)
+    return found
 
 
 def _host_labels(host: str) -> list[str]:
@@ -41,7 +54,7 @@ def strip_site_name(title: str, site_names: Iterable[str], host: str = "") -> st
     """Drop "| Site Name" (and anything after it) or a leading "Site Name |" from a title."""
     site_keys = {text_key(name) for name in site_names if name and text_key(name)}
     labels = _host_labels(host)
-    separators = list(_SEPARATORS.finditer(title))
+    separators = _separators(title)
     if not separators:
         return title
     starts = [0, *(m.end() for m in separators)]
@@ -92,7 +105,7 @@ def _confirmed_prefix(title: str, witnesses: list[str]) -> str:
     segment only one witness has is a section or kicker, not part of the headline.
     """
     keys = {text_key(witness) for witness in witnesses}
-    for separator in _SEPARATORS.finditer(title):
+    for separator in _separators(title):
         head = title[: separator.start()].strip()
         if head and text_key(head) in keys:
             return head

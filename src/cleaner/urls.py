@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import functools
 import hashlib
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+import re
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 from tld import get_fld
 
@@ -33,6 +34,10 @@ _TRACKING_PARAMS = frozenset(
     }
 )
 _DEFAULT_PORTS = {"http": 80, "https": 443}
+# What the WHATWG URL parser percent-encodes in a path too: C0 controls, space, DEL; and
+# what no one can see: C1 controls, bidi and other format characters, line separators.
+# Letters of any script stay as they are (record ids of existing records stay the same).
+_INVISIBLE = re.compile(r"[\x00-\x20\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]")
 
 
 def is_http_url(url: str) -> bool:
@@ -69,7 +74,12 @@ def canonicalize_url(url: str) -> str:
         if key.lower() not in _TRACKING_PARAMS and not key.lower().startswith(_TRACKING_PREFIXES)
     ]
     query.sort()
-    return urlunsplit((scheme, netloc, parts.path or "/", urlencode(query), ""))
+    path = _INVISIBLE.sub(_percent_encoded, parts.path or "/")
+    return urlunsplit((scheme, netloc, path, urlencode(query), ""))
+
+
+def _percent_encoded(match: re.Match[str]) -> str:
+    return quote(match.group(0), safe="")
 
 
 def article_id(url: str) -> str:

@@ -139,20 +139,113 @@ class Settings(_Strict):
         Raises:
             ConfigError: a replaced value is invalid (e.g. a CLI flag's).
         """
+        document = {**self.model_dump(), **{k: v for k, v in changes.items() if v is not None}}
         try:
-            return self.model_validate(
-                {**self.model_dump(), **{k: v for k, v in changes.items() if v is not None}}
-            )
+            return self.model_validate(document)
         except ValidationError as exc:
-            raise ConfigError(f"invalid settings: {describe_errors(exc)}") from None
+            raise ConfigError(describe_invalid(exc, document, "invalid settings")) from None
 
 
-def describe_errors(exc: ValidationError) -> str:
-    """A pydantic error in one line: ``field.path: message; ...``."""
-    return "; ".join(
-        f"{'.'.join(str(part) for part in error['loc']) or 'settings'}: {error['msg']}"
-        for error in exc.errors()
+def setting_keys(model: type[BaseModel] = Settings, prefix: str = "") -> list[str]:
+    """Every setting as a dotted key (``politeness.delay``), in model order."""
+    keys: list[str] = []
+    for name, info in model.model_fields.items():
+        kind = info.annotation
+        if isinstance(kind, type) and issubclass(kind, BaseModel):
+            keys += setting_keys(kind, f"{prefix}{name}.")
+        else:
+            keys.append(f"{prefix}{name}")
+    return keys
+
+
+def home_of(name: str) -> str | None:
+    """Where a setting called ``name`` goes in a sources file (``[settings.politeness]``)."""
+    for key in setting_keys():
+        table, _, leaf = key.rpartition(".")
+        if leaf == name:
+            return f"[settings.{table}]" if table else "[settings]"
+    return None
+
+
+def where(loc: tuple[int | str, ...], document: Any) -> str:
+    """``sources[2] (name 'x').max_pages`` for an error location in ``document``."""
+    parts: list[str] = []
+    node = document
+    for part in loc:
+        if isinstance(part, int):
+            parts[-1:] = [f"{parts[-1] if parts else ''}[{part}]"]
+            node = node[part] if isinstance(node, list) and part < len(node) else None
+            if isinstance(node, dict) and isinstance(node.get("name"), str):
+                parts[-1] += f" (name {node['name']!r})"
+        else:
+            parts.append(part)
+            node = node.get(part) if isinstance(node, dict) else None
+    return ".".join(parts) or "(top level)"
+
+
+def _message(error: Any) -> str:
+    if error["type"] != "extra_forbidden":
+        return str(error["msg"]).removeprefix("Value error, ")
+    name = str(error["loc"][-1]) if error["loc"] else ""
+    home = home_of(name)
+    if home == "[settings.politeness]" and error["loc"][0] == "sources":
+        home = "[sources.politeness] (this source's) or [settings.politeness]"
+    return "unknown key (a typo?)" + (f"; `{name}` is a setting of {home}" if home else "")
+
+
+def describe_invalid(exc: ValidationError, document: Any, origin: str, prefix: str = "") -> str:
+    """One line naming every problem of ``exc`` with its place: no pydantic dump."""
+    problems = "; ".join(
+        f"{prefix}{where(error['loc'], document)}: {_message(error)}" for error in exc.errors()
     )
+    return f"{origin}: {problems}"
+
+
+def parse_override(pair: str) -> tuple[str, Any]:
+    """``politeness.delay=0.5`` as (key, value); the value is read as TOML, else as text.
+
+    Raises:
+        ConfigError: no ``=``, or no key before it.
+    """
+    key, sep, text = pair.partition("=")
+    key = key.strip()
+    if not sep or not key:
+        raise ConfigError(f"-s {pair!r}: expected KEY=VALUE, such as -s politeness.delay=0.5")
+    try:
+        value: Any = tomllib.loads(f"v = {text.strip()}")["v"]
+    except tomllib.TOMLDecodeError:
+        value = text.strip()
+    return key, value
+
+
+def apply_overrides(settings: Settings, changes: dict[str, Any], origin: str = "-s") -> Settings:
+    """``settings`` with dotted-key ``changes`` (``{"politeness.delay": 0.5}``) applied.
+
+    Raises:
+        ConfigError: an unknown key, or a value the setting refuses; the message names both.
+    """
+    if not changes:
+        return settings
+    document = settings.model_dump()
+    known = setting_keys()
+    for key, value in changes.items():
+        if key not in known:
+            leaf = key.rpartition(".")[2]
+            near = [k for k in known if k.rpartition(".")[2] == leaf]
+            hint = f"; did you mean {near[0]}?" if near else "; see `scraper init` for them all"
+            raise ConfigError(f"{origin} {key}: unknown setting{hint}")
+        node = document
+        *tables, leaf = key.split(".")
+        for table in tables:
+            node = node[table]
+        node[leaf] = value
+    try:
+        return Settings.model_validate(document)
+    except ValidationError as exc:
+        raise ConfigError(describe_invalid(exc, document, origin)) from exc
+
+
+_TOP_LEVEL = ("settings", "sources")
 
 
 def load_settings(path: Path | None) -> Settings:
@@ -161,10 +254,19 @@ def load_settings(path: Path | None) -> Settings:
         return Settings()
     try:
         document = tomllib.loads(path.read_text(encoding="utf-8"))
-        return Settings.model_validate(document.get("settings", {}))
     except OSError as exc:
         raise ConfigError(f"cannot read {path}: {exc.strerror}") from exc
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not UTF-8 text: {exc}") from exc
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"invalid settings in {path}: {exc}") from exc
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
+    for key in document:
+        if key not in _TOP_LEVEL:
+            home = home_of(key)
+            hint = f"; `{key}` is a setting of {home}" if home else ""
+            raise ConfigError(f"{path}: {key}: unknown key (a typo?){hint}")
+    table = document.get("settings", {})
+    try:
+        return Settings.model_validate(table)
     except ValidationError as exc:
-        raise ConfigError(f"invalid settings in {path}: {describe_errors(exc)}") from None
+        raise ConfigError(describe_invalid(exc, table, str(path), prefix="settings.")) from exc

@@ -95,15 +95,18 @@ def test_runs_both_extractors_on_a_tiny_corpus(
 
     out = capsys.readouterr().out
     header, *rows = out.split("corpus: tiny, 2 pages\n", 1)[1].splitlines()
-    assert header.split()[1:] == ["ours", "trafilatura"]
+    assert header.split()[1:] == ["ours", "trafilatura", "htmldate"]
     cells = {row[:20].strip(): row[20:].split() for row in rows}
-    assert cells["pages"] == ["2", "2"]
-    assert cells["failures"] == ["0", "0"]
+    assert cells["pages"] == ["2", "2", "2"]
+    assert cells["failures"] == ["0", "0", "0"]
+    assert cells["date same day"][2] == "1.000"  # htmldate reads the JSON-LD date
+    assert cells["body shingle F1"][2] == "-"  # and no body
     # Our cleaner reads these simple, well-marked pages perfectly.
     assert cells["title exact"][0] == "1.000"
     assert cells["date same day"][0] == "1.000"
     assert cells["authors F1"][0] == "1.000"
-    assert float(cells["body F1"][0]) >= 0.9
+    assert float(cells["body shingle F1"][0]) >= 0.9
+    assert float(cells["body BoW F1"][0]) >= 0.9
     assert float(cells["pages/s"][0]) > 0
 
 
@@ -123,6 +126,38 @@ def test_token_scores() -> None:
     )
     assert module.prf(Counter(), Counter()) == (1.0, 1.0, 1.0)
     assert module.prf(Counter(), Counter(["a"])) == (0.0, 0.0, 0.0)
+
+
+def test_shingle_scores_follow_the_zyte_definition() -> None:
+    module = _load()
+
+    # 6 tokens -> 3 shingles; the prediction drops the last token: 2 shared, 1 missed.
+    assert module.shingle_counts("a b c d e", "a b c d e f") == pytest.approx((2 / 3, 0, 1 / 3))
+    # Case is kept: "A" and "a" are different tokens.
+    assert module.shingle_counts("A b c d", "a b c d") == pytest.approx((0, 0.5, 0.5))
+    # A text under 4 tokens is one shingle; both empty counts nowhere.
+    assert module.shingle_counts("a b", "a b") == (1.0, 0.0, 0.0)
+    assert module.shingle_counts("", "") == (0.0, 0.0, 0.0)
+    # An empty prediction counts in recall only: precision 1 from the other page.
+    precision, recall, f1 = module.shingle_prf([(1.0, 0.0, 0.0), (0.0, 0.0, 1.0)])
+    assert (precision, recall) == (1.0, 0.5)
+    assert f1 == pytest.approx(2 / 3)
+
+
+def test_records_may_hold_raw_line_separators(tmp_path: Path) -> None:
+    module = _load()
+    corpus = _write_corpus(tmp_path)
+    records = (corpus / "expected.jsonl").read_text(encoding="utf-8").split("\n")
+    # json.dumps escapes U+2028 by default; a corpus written with ensure_ascii=False does not.
+    first = json.loads(records[0])
+    first["body"] = first["body"].replace("\n\n", "\u2028\u0085", 1)
+    records[0] = json.dumps(first, ensure_ascii=False)
+    (corpus / "expected.jsonl").write_text("\n".join(records), encoding="utf-8")
+
+    pages = module.load_corpus(corpus)
+
+    assert [page.id for page in pages] == [record["id"] for record in _RECORDS]
+    assert "\u2028" in pages[0].body
 
 
 def test_title_witnesses_ranks_fixed_orders(

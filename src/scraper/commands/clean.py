@@ -1,24 +1,36 @@
-"""`scraper clean FILE`: clean a saved page (HTML or plain text) and print the record."""
+"""`scraper clean FILE|DIR|-`: clean saved pages (HTML or plain text) and print the records."""
 
 from __future__ import annotations
 
 import re
 import sys
+import time
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from cleaner import ExtractionError, declared_url, extract, extract_text
+from cleaner import Article, ExtractionError, declared_url, extract, extract_text
 from cleaner.decode import decode_html
-from scraper.commands.app import app, fail
+from cleaner.sniff import refuse_binary
+from scraper.commands.app import Options, app, fail, shared
 from scraper.commands.exitcodes import ExitCode, exit_code_for
 from scraper.store.records import to_json
 
 # Markup near the start means HTML; anything else is treated as a text dump.
 _HTML_START = re.compile(rb"<(?:!doctype|html|head|body|meta|div|p|article)\b", re.IGNORECASE)
 _SNIFF_BYTES = 4096
+STDIN = Path("-")
+
+
+class PageFailure(Exception):
+    """One page that did not become a record, with the exit code it means alone."""
+
+    def __init__(self, code: ExitCode, message: str) -> None:
+        super().__init__(message)
+        self.code = code
 
 
 def looks_like_html(raw: bytes) -> bool:
@@ -36,15 +48,59 @@ def _aware(value: str) -> datetime:
     return when
 
 
+def clean_bytes(raw: bytes, name: str, url: str | None, when: datetime | None = None) -> Article:
+    """The record of one saved page.
+
+    Raises:
+        PageFailure: no usable URL, or not an article.
+    """
+    try:
+        # Before asking for a URL the file could never use.
+        refuse_binary(raw)
+        refuse_binary(decode_html(raw))
+        if looks_like_html(raw):
+            page_url = url or declared_url(raw)
+            if page_url is None:
+                raise PageFailure(ExitCode.USAGE, f"{name}: the page declares no URL; pass --url")
+            return extract(raw, url=page_url, fetched_at=when)
+        if url is None:
+            raise PageFailure(ExitCode.USAGE, f"{name}: a text dump carries no URL; pass --url")
+        return extract_text(decode_html(raw), url=url, fetched_at=when)
+    except ExtractionError as exc:
+        raise PageFailure(exit_code_for(exc.reason), f"{name}: not an article ({exc})") from exc
+
+
+def _files(folder: Path) -> Iterator[Path]:
+    """The files under ``folder``, sorted, hidden ones left out."""
+    for path in sorted(folder.rglob("*")):
+        relative = path.relative_to(folder)
+        if path.is_file() and not any(part.startswith(".") for part in relative.parts):
+            yield path
+
+
+def _read(path: Path) -> bytes:
+    try:
+        return sys.stdin.buffer.read() if path == STDIN else path.read_bytes()
+    except OSError as exc:
+        raise PageFailure(ExitCode.USAGE, f"cannot read {path}: {exc.strerror or exc}") from exc
+
+
 @app.command()
+@shared("logging")
 def clean(
-    file: Annotated[Path, typer.Argument(help="A saved page: HTML, or the page as plain text.")],
+    file: Annotated[
+        Path,
+        typer.Argument(
+            help="A saved page (HTML, or the page as plain text), '-' for standard input, "
+            "or a folder of saved pages."
+        ),
+    ],
     url: Annotated[
         str | None,
         typer.Option(
             "--url",
             help="The page's address (the record's id derives from it). Optional for HTML "
-            "that declares a canonical URL; required for text dumps.",
+            "that declares a canonical URL; required for text dumps. Not with a folder.",
         ),
     ] = None,
     fetched_at: Annotated[
@@ -56,27 +112,54 @@ def clean(
             "in date_raw only, and no date is guessed.",
         ),
     ] = None,
+    *,
+    options: Options,
 ) -> None:
-    """Clean one saved page and print the record as JSON.
+    """Clean saved pages and print the records as JSON: one page as one JSON document,
+    a folder as JSON Lines (one record a line; pages that fail are reported on stderr).
 
-    Exit codes: 0 ok, 2 unreadable file or no usable URL, 9 not an article,
-    13 a listing page (an aggregator's columnist or newspaper page).
+    Exit codes: 0 ok, 2 unreadable file or no usable URL, 7 not a page (a PDF, an archive,
+    an image), 9 not an article, 13 a listing page (an aggregator's columnist or newspaper
+    page); for a folder: 0 every page a record or not an article (counted in the summary),
+    11 some pages could not be read or had no usable URL.
     """
+    started = time.monotonic()
     when = _aware(fetched_at) if fetched_at is not None else None
+    if file != STDIN and file.is_dir():
+        if url is not None:
+            fail(ExitCode.USAGE, "--url names one page; a folder's pages need their own")
+        _clean_folder(file, options, started, when)
+        return
     try:
-        raw = file.read_bytes()
-    except OSError as exc:
-        fail(ExitCode.USAGE, f"cannot read {file}: {exc.strerror or exc}")
-    try:
-        if looks_like_html(raw):
-            page_url = url or declared_url(raw)
-            if page_url is None:
-                fail(ExitCode.USAGE, f"{file}: the page declares no URL; pass --url")
-            article = extract(raw, url=page_url, fetched_at=when)
-        else:
-            if url is None:
-                fail(ExitCode.USAGE, f"{file}: a text dump carries no URL; pass --url")
-            article = extract_text(decode_html(raw), url=url, fetched_at=when)
-    except ExtractionError as exc:
-        fail(exit_code_for(exc.reason), f"{file}: not an article ({exc})")
+        name = "standard input" if file == STDIN else str(file)
+        article = clean_bytes(_read(file), name, url, when)
+    except PageFailure as exc:
+        fail(exc.code, str(exc))
     sys.stdout.write(to_json(article))
+    sys.stdout.flush()
+    counts = {"files": 1, "records": 1, "seconds": round(time.monotonic() - started, 2)}
+    options.summary("clean", counts)
+
+
+def _clean_folder(folder: Path, options: Options, started: float, when: datetime | None) -> None:
+    reporter = options.reporter()
+    counts = {"files": 0, "records": 0, "not_articles": 0, "failed": 0}
+    for path in _files(folder):
+        counts["files"] += 1
+        try:
+            article = clean_bytes(_read(path), str(path), None, when)
+        except PageFailure as exc:
+            settled = exc.code in (ExitCode.NOT_ARTICLE, ExitCode.LISTING)
+            counts["not_articles" if settled else "failed"] += 1
+            if options.log_json:
+                level = "info" if settled else "warning"
+                reporter.event("not_cleaned", level=level, path=str(path), error=str(exc))
+            elif not (settled and options.quiet):
+                typer.echo(f"scraper: {'skipped' if settled else 'error'}: {exc}", err=True)
+            continue
+        sys.stdout.write(article.model_dump_json() + "\n")
+        counts["records"] += 1
+    sys.stdout.flush()
+    options.summary("clean", {**counts, "seconds": round(time.monotonic() - started, 2)})
+    if counts["failed"]:
+        raise typer.Exit(int(ExitCode.PARTIAL))

@@ -8,14 +8,13 @@ from typing import Annotated
 
 import typer
 
-from scraper.commands.app import app, fail
+from scraper.commands.app import Options, app, fail, shared
 from scraper.commands.exitcodes import ExitCode
 from scraper.demo.server import DemoServer
 from scraper.demo.site import DemoSite
 from scraper.discovery.sources import Source, SourcesConfig
 from scraper.errors import StorageError
 from scraper.fetch.http import utc_now
-from scraper.jobs.progress import Reporter, choose_mode
 from scraper.jobs.run import run_once, summary_text
 from scraper.settings import Politeness, Settings
 from scraper.store.lock import LockHeld, RunLock
@@ -45,20 +44,27 @@ def demo_config(site: DemoSite, data_dir: Path) -> SourcesConfig:
     )
 
 
+DEMO_DATA = Path("demo-data")
+# Fixed, so that a second run sees the same URLs and is incremental.
+DEMO_PORT = 8765
+
+
 @app.command()
+@shared("logging")
 def demo(
     data_dir: Annotated[
         Path, typer.Option("--data-dir", help="Where the demo's records go.")
-    ] = Path("demo-data"),
+    ] = DEMO_DATA,
     port: Annotated[
         int,
         typer.Option(
-            "--port", help="Port of the demo web; keep it fixed so a second run is incremental."
+            "--port",
+            envvar="SCRAPER_DEMO_PORT",
+            help="Port of the demo web; keep it fixed so a second run is incremental.",
         ),
-    ] = 8765,
-    log_json: Annotated[
-        bool, typer.Option("--log-json", help="Log one JSON object per line on stderr.")
-    ] = False,
+    ] = DEMO_PORT,
+    *,
+    options: Options,
 ) -> None:
     """Serve a bundled example web on 127.0.0.1 and run the whole pipeline against it.
 
@@ -68,7 +74,12 @@ def demo(
     see an incremental run (conditional requests, nothing rewritten); then follow a
     columnist with `scraper feed --columnist "Jo Parker" --data-dir demo-data`.
     """
-    reporter = Reporter(choose_mode(log_json), clock=utc_now)
+    run_demo(data_dir, port, options)
+
+
+def run_demo(data_dir: Path, port: int, options: Options) -> None:
+    """The demo: serve the example web, run the pipeline on it, print what was saved."""
+    reporter = options.reporter()
     try:
         server = DemoServer(port=port)
     except OSError as exc:
@@ -88,8 +99,9 @@ def demo(
             fail(ExitCode.CANNOT_START, str(exc))
         except StorageError as exc:
             fail(ExitCode.OUTPUT, str(exc))
-    typer.echo(summary_text(summary, data_dir))
+    text = summary_text(summary, data_dir)
     for path in sorted((data_dir / "clean").rglob("*.json")):
-        typer.echo(f"  {path}")
+        text += f"\n  {path}"
+    options.summary("demo", summary.counts(), text)
     if not summary.ok:
         raise typer.Exit(int(ExitCode.PARTIAL))

@@ -37,6 +37,7 @@ _BY_REASON = {
     RejectReason.NOT_HTML: ExitCode.NOT_HTML,
     RejectReason.TOO_LARGE: ExitCode.TOO_LARGE,
     RejectReason.LISTING_PAGE: ExitCode.LISTING,
+    RejectReason.CLEANER_FAILED: ExitCode.INTERNAL,
 }
 
 

@@ -10,7 +10,7 @@ import typer
 
 from cleaner import Article
 from cleaner.noise import text_key
-from scraper.commands.app import ConfigOption, DataDirOption, app, fail, settings_from
+from scraper.commands.app import Options, app, fail, shared
 from scraper.commands.exitcodes import ExitCode
 from scraper.errors import StorageError
 from scraper.store.atom import atom_feed
@@ -42,10 +42,11 @@ def _feed_names(
 
 
 @app.command()
+@shared("logging", "settings")
 def feed(
     source: Annotated[
         str | None,
-        typer.Option("--source", "-s", help="A publisher, as in the records' source field."),
+        typer.Option("--source", help="A publisher, as in the records' source field."),
     ] = None,
     columnist: Annotated[
         str | None,
@@ -54,14 +55,14 @@ def feed(
     output: Annotated[
         Path | None,
         typer.Option(
-            "--output", "-o", help="Write the feed to this file (atomically). [default: stdout]"
+            "--output", "-o", help="Write the feed to this file (atomically; '-': stdout)."
         ),
     ] = None,
     limit: Annotated[
         int, typer.Option("--limit", min=1, help="At most this many entries, newest first.")
     ] = 50,
-    config: ConfigOption = None,
-    data_dir: DataDirOption = None,
+    *,
+    options: Options,
 ) -> None:
     """Write an Atom feed of the saved records (data/clean) of one source or columnist.
 
@@ -75,7 +76,7 @@ def feed(
     """
     if source is None and columnist is None:
         fail(ExitCode.USAGE, "choose the feed: --source NAME or --columnist NAME")
-    clean_dir = settings_from(config, data_dir=data_dir).data_dir / "clean"
+    clean_dir = options.settings().data_dir / "clean"
     catalog = read_catalog(clean_dir)
     if catalog.unreadable:
         typer.echo(
@@ -93,11 +94,14 @@ def feed(
     chosen = chosen[:limit]
     title, feed_id = _feed_names(chosen, source, columnist)
     text = atom_feed(chosen, title=title, feed_id=feed_id)
-    if output is None:
+    if output is None or str(output) == "-":
         sys.stdout.write(text)
-        return
-    try:
-        write_atomic(output, text)
-    except StorageError as exc:
-        fail(ExitCode.OUTPUT, str(exc))
-    typer.echo(f"{len(chosen)} entries written to {output}", err=True)
+        sys.stdout.flush()
+    else:
+        try:
+            write_atomic(output, text)
+        except StorageError as exc:
+            fail(ExitCode.OUTPUT, str(exc))
+        if not options.quiet and not options.log_json:
+            typer.echo(f"{len(chosen)} entries written to {output}", err=True)
+    options.summary("feed", {"entries": len(chosen), "output": str(output or "-")})

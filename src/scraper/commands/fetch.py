@@ -5,26 +5,20 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import sys
+import time
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from cleaner import Article, ExtractionError, extract
-from scraper.commands.app import (
-    ConfigOption,
-    DataDirOption,
-    ProxyOption,
-    UserAgentOption,
-    app,
-    fail,
-    settings_from,
-)
+from scraper.commands.app import Options, app, fail, shared
 from scraper.commands.exitcodes import ExitCode, exit_code_for
 from scraper.errors import FetchError, StorageError
 from scraper.fetch.fetcher import Fetcher, FetchRequest
 from scraper.fetch.http import HTML_TYPES, check_article_response
 from scraper.settings import Settings
+from scraper.store.lock import LockHeld, RunLock
 from scraper.store.records import save_article, to_json, write_atomic
 from scraper.store.warc import WarcStore
 
@@ -45,18 +39,16 @@ async def _fetch_article(url: str, settings: Settings, save: bool) -> Article:
 
 
 @app.command()
+@shared("logging", "settings", "network")
 def fetch(
     url: Annotated[str, typer.Argument(help="The article page to fetch.")],
     save: Annotated[
         bool, typer.Option("--save", help="Also write data/clean/<source>/<id>.json and raw WARC.")
     ] = False,
     output: Annotated[
-        Path | None, typer.Option("--output", "-o", help="Write the JSON record to this file.")
+        Path | None,
+        typer.Option("--output", "-o", help="Write the JSON record to this file ('-': stdout)."),
     ] = None,
-    config: ConfigOption = None,
-    data_dir: DataDirOption = None,
-    user_agent: UserAgentOption = None,
-    proxy: ProxyOption = None,
     robots: Annotated[
         bool,
         typer.Option(
@@ -65,31 +57,45 @@ def fetch(
             "a browser; fetch-many and run always obey it.",
         ),
     ] = False,
+    *,
+    options: Options,
 ) -> None:
     """Fetch one URL, clean it, and print the record as JSON.
 
-    Retries (connection errors, timeouts, 429, 5xx) and Retry-After follow the settings.
+    Retries (connection errors, timeouts, 429, 5xx) and Retry-After follow the settings
+    (the [settings] of --config, else of ./sources.toml when there is one; then -s).
 
     Exit codes: 0 ok, 3 network, 4 timeout, 5 HTTP error, 6 blocked (401/403/451),
-    7 not HTML, 8 too large, 9 not an article, 10 cannot write output,
-    13 a listing page (an aggregator's columnist or newspaper page: use `run` on it).
+    7 not HTML, 8 too large, 9 not an article, 10 cannot write output, 12 with --save:
+    another run holds the data folder's lock, 13 a listing page (an aggregator's
+    columnist or newspaper page: use `run` on it).
     """
-    settings = settings_from(config, data_dir=data_dir, user_agent=user_agent, proxy=proxy)
+    settings = options.settings()
     settings = settings.with_overrides(
         politeness=settings.politeness.model_copy(update={"obey_robots": robots})
     )
+    started = time.monotonic()
     try:
-        article = asyncio.run(_fetch_article(url, settings, save))
-        if save:
-            save_article(settings.data_dir, article)
+        # With --save it writes the data folder as `run`, `fetch-many` and `reclean` do,
+        # so under the same lock: a re-clean meanwhile would overwrite this newer record
+        # with the older response it read from the store.
+        with RunLock(settings.data_dir / "run.lock") if save else contextlib.nullcontext():
+            article = asyncio.run(_fetch_article(url, settings, save))
+            if save:
+                save_article(settings.data_dir, article)
         text = to_json(article)
-        if output is not None:
+        if output is not None and str(output) != "-":
             write_atomic(output, text)
         else:
             sys.stdout.write(text)
+            sys.stdout.flush()
     except FetchError as exc:
         fail(exit_code_for(exc.reason), f"{exc.reason.value}: {exc}")
     except ExtractionError as exc:
         fail(exit_code_for(exc.reason), f"{url}: not an article ({exc})")
+    except LockHeld as exc:
+        fail(ExitCode.CANNOT_START, str(exc))
     except StorageError as exc:
         fail(ExitCode.OUTPUT, str(exc))
+    counts = {"url": article.url, "id": article.id, "saved": save}
+    options.summary("fetch", {**counts, "seconds": round(time.monotonic() - started, 2)})

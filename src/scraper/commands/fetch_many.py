@@ -10,23 +10,12 @@ from typing import Annotated
 import typer
 
 from cleaner import canonicalize_url
-from scraper.commands.app import (
-    ConfigOption,
-    DataDirOption,
-    ProxyOption,
-    RawOnlyOption,
-    UserAgentOption,
-    WorkersOption,
-    app,
-    fail,
-    settings_from,
-)
+from scraper.commands.app import Options, RawOnlyOption, WorkersOption, app, fail, shared
 from scraper.commands.exitcodes import ExitCode
 from scraper.discovery import Link
 from scraper.discovery.sources import SourcesConfig
 from scraper.errors import StorageError
 from scraper.fetch.http import utc_now
-from scraper.jobs.progress import Reporter, choose_mode
 from scraper.jobs.run import Outcome, run_once
 from scraper.store.lock import LockHeld, RunLock
 
@@ -41,19 +30,15 @@ def read_url_file(path: Path) -> Iterator[str]:
 
 
 @app.command("fetch-many")
+@shared("logging", "settings", "network")
 def fetch_many(
     file: Annotated[
         Path, typer.Argument(help="A text file of article URLs, one a line ('#' comments).")
     ],
-    config: ConfigOption = None,
-    data_dir: DataDirOption = None,
-    user_agent: UserAgentOption = None,
-    proxy: ProxyOption = None,
-    log_json: Annotated[
-        bool, typer.Option("--log-json", help="Log one JSON object per line on stderr.")
-    ] = False,
     workers: WorkersOption = None,
     raw_only: RawOnlyOption = False,
+    *,
+    options: Options,
 ) -> None:
     """Fetch every URL of FILE politely (robots.txt, per-host limits, retries), clean and save.
 
@@ -61,11 +46,13 @@ def fetch_many(
     to data/raw/ (WARC); ETags and Last-Modified are remembered in data/state.sqlite and
     sent back, so an unchanged page costs a 304. Each page is saved as soon as it is
     clean; Ctrl-C keeps what was saved and the next fetch-many does the rest.
-    Exit codes: 0 all saved or unchanged, 11 some URLs failed (see data/rejects/),
-    10 cannot write, 2 unreadable FILE or a line that is not an http(s) URL, 12 another
-    run holds the data folder, 130 interrupted.
+
+    Exit codes: 0 every URL saved, unchanged or settled for good (404/410, robots.txt,
+    not an article), 11 some failed otherwise (see data/rejects/), 10 cannot write,
+    2 unreadable FILE or a line that is not an http(s) URL, 12 another run holds the lock,
+    130 interrupted.
     """
-    settings = settings_from(config, data_dir=data_dir, user_agent=user_agent, proxy=proxy)
+    settings = options.settings()
     try:
         urls = list(dict.fromkeys(read_url_file(file)))
         links = [Link(url=canonicalize_url(url)) for url in urls]
@@ -73,7 +60,7 @@ def fetch_many(
         fail(ExitCode.USAGE, f"cannot read {file}: {exc}")
     except ValueError as exc:
         fail(ExitCode.USAGE, f"{file}: {exc}")
-    reporter = Reporter(choose_mode(log_json), clock=utc_now)
+    reporter = options.reporter()
     try:
         with RunLock(settings.data_dir / "run.lock"), reporter:
             summary = asyncio.run(
@@ -97,16 +84,19 @@ def fetch_many(
     failed = outcomes[Outcome.REJECTED] + outcomes[Outcome.FAILED]
     reasons = ", ".join(f"{reason} {n}" for reason, n in sorted(summary.reasons.items()))
     stored = outcomes[Outcome.STORED]
-    typer.echo(
+    text = (
         f"fetch-many: {len(links)} URLs: {saved} saved, {outcomes[Outcome.UNCHANGED]} unchanged, "
         f"{failed} failed"
         + (f" ({reasons})" if reasons else "")
         + (f", {stored} stored raw for `scraper reclean`" if stored else "")
         + (" (interrupted: run it again to do the rest)" if summary.interrupted else "")
     )
+    if summary.attention:
+        text += f", {summary.attention} worth a look"
+    options.summary("fetch-many", summary.counts(), text)
     if summary.interrupted:
         raise typer.Exit(int(ExitCode.INTERRUPTED))
-    if failed:
+    if not summary.ok:
         raise typer.Exit(int(ExitCode.PARTIAL))
 
 

@@ -9,10 +9,11 @@ from typing import Annotated, Any, TextIO
 
 import typer
 
-from scraper.commands.app import ConfigOption, DataDirOption, app, fail, settings_from
+from scraper.commands.app import Options, app, fail, shared
 from scraper.commands.exitcodes import ExitCode
 from scraper.errors import ConfigError, StorageError
 from scraper.jobs.cluster import ClusterUnavailable, DaskNotInstalled, dask_executor, parse_cluster
+from scraper.jobs.progress import printable
 from scraper.jobs.reclean import Reporter, Summary, reclean
 from scraper.store.lock import LockHeld, RunLock
 
@@ -55,7 +56,28 @@ class _Bar:
         self.progress.advance(self.tasks[phase], amount)
 
 
-def _report(summary: Summary, where: str) -> None:
+def _counts(summary: Summary, where: str) -> dict[str, Any]:
+    return {
+        "files": summary.files,
+        "records": summary.records,
+        "discovery": summary.discovery,
+        "superseded": summary.superseded,
+        "cleaned": summary.cleaned,
+        "articles": summary.articles,
+        "teasers": summary.teasers,
+        "rejects": dict(sorted(summary.rejects.items())),
+        "written": summary.written,
+        "unchanged": summary.unchanged,
+        "removed": summary.removed,
+        "errors": len(summary.errors),
+        "damaged": len(summary.damaged),
+        "unreadable": len(summary.unreadable),
+        "seconds": round(summary.seconds, 2),
+        "where": where,
+    }
+
+
+def _report(summary: Summary, where: str, options: Options) -> None:
     rejects = ", ".join(f"{reason} {count}" for reason, count in sorted(summary.rejects.items()))
     lines = [
         f"records read: {summary.records} responses in {summary.files} WARC files "
@@ -69,15 +91,14 @@ def _report(summary: Summary, where: str) -> None:
         f"{len(summary.damaged) + len(summary.unreadable)}",
         f"time: {summary.seconds:.1f} s, {summary.pages_per_second:.0f} pages/s ({where})",
     ]
-    for line in lines:
-        typer.echo(line)
+    options.summary("reclean", _counts(summary, where), "\n".join(lines))
     for label, problems in (
         ("warning", summary.damaged),
         ("error", summary.unreadable),
         ("error", summary.errors),
     ):
         for problem in problems[:_SHOWN_PROBLEMS]:
-            typer.echo(f"scraper: {label}: {problem}", err=True)
+            typer.echo(f"scraper: {label}: {printable(problem)}", err=True)
         if len(problems) > _SHOWN_PROBLEMS:
             typer.echo(
                 f"scraper: {label}: ... and {len(problems) - _SHOWN_PROBLEMS} more", err=True
@@ -85,7 +106,7 @@ def _report(summary: Summary, where: str) -> None:
 
 
 def _run(
-    raw: Path, data_dir: Path, cluster: str | None, prune: bool, reporter: Reporter
+    raw: Path, data_dir: Path, cluster: str | None, prune: bool, reporter: Reporter | None
 ) -> Summary:
     if cluster is None:
         return reclean(raw, data_dir, prune=prune, reporter=reporter)
@@ -94,6 +115,7 @@ def _run(
 
 
 @app.command(name="reclean")
+@shared("logging", "settings")
 def reclean_command(
     raw_path: Annotated[
         Path | None,
@@ -115,8 +137,8 @@ def reclean_command(
             "[default: only when RAW_PATH is <data-dir>/raw]",
         ),
     ] = None,
-    config: ConfigOption = None,
-    data_dir: DataDirOption = None,
+    *,
+    options: Options,
 ) -> None:
     """Re-run the cleaner over every stored response and rebuild data/clean and data/rejects.
 
@@ -127,7 +149,7 @@ def reclean_command(
     11 partial (some WARC files or records unreadable, or pages failed to clean),
     12 another run holds the data folder's lock, or the cluster cannot be reached.
     """
-    settings = settings_from(config, data_dir=data_dir)
+    settings = options.settings()
     raw = raw_path if raw_path is not None else settings.data_dir / "raw"
     if not raw.exists():
         fail(ExitCode.USAGE, f"no such file or folder: {raw}")
@@ -141,7 +163,9 @@ def reclean_command(
         # The run lock: a `run` or `fetch-many` writing records meanwhile could see a newer
         # fetch overwritten by the older one this reclean read before it.
         with RunLock(settings.data_dir / "run.lock"):
-            if sys.stderr.isatty():
+            if options.quiet or options.log_json:
+                summary = _run(raw, settings.data_dir, cluster, prune, None)  # no progress
+            elif sys.stderr.isatty():
                 from rich.console import Console
                 from rich.progress import Progress
 
@@ -157,6 +181,6 @@ def reclean_command(
         fail(ExitCode.CANNOT_START, str(exc))
     except StorageError as exc:
         fail(ExitCode.OUTPUT, str(exc))
-    _report(summary, cluster or "in-process")
+    _report(summary, cluster or "in-process", options)
     if summary.partial:
         raise typer.Exit(int(ExitCode.PARTIAL))

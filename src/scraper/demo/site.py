@@ -13,7 +13,7 @@ from html import escape
 from importlib import resources
 from typing import Any
 
-from cleaner.models import parse_iso_date
+from cleaner.dates import parse_iso_date
 
 Page = tuple[str, bytes]  # (content type, body)
 _HTML = "text/html; charset=utf-8"

@@ -7,6 +7,7 @@ politeness and retries). One bad URL is recorded in ``errors`` and never stops t
 from __future__ import annotations
 
 import asyncio
+from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
@@ -17,7 +18,7 @@ from scraper.discovery.errors import DiscoveryError
 from scraper.discovery.feeds import parse_feed
 from scraper.discovery.links import Link, absolute_url, published_day
 from scraper.discovery.listing import ListingRules, load_listing_rules, parse_listing
-from scraper.discovery.sitemaps import SitemapRef, parse_sitemap
+from scraper.discovery.sitemaps import MAX_SITEMAP_BYTES, SitemapRef, parse_sitemap
 from scraper.errors import FetchError, HTTPStatusError
 from scraper.fetch.addresses import AddressPolicy
 from scraper.fetch.fetcher import FetchRequest
@@ -48,9 +49,15 @@ class _Run:
     """State of one `discover` call."""
 
     def __init__(
-        self, source: Source, fetch: Fetch, cutoff: date | None, policy: AddressPolicy
+        self,
+        source: Source,
+        fetch: Fetch,
+        cutoff: date | None,
+        policy: AddressPolicy,
+        max_bytes: int = MAX_SITEMAP_BYTES,
     ) -> None:
         self.source = source
+        self.max_bytes = max_bytes
         self.fetch = fetch
         self.cutoff = cutoff
         self.policy = policy
@@ -114,38 +121,65 @@ class _Run:
         return links
 
     async def sitemaps(self, urls: list[str], errors: list[tuple[str, str]]) -> list[Link]:
+        """Breadth first over indexes, newest children first, within ``max_sitemaps``
+        fetches; stops once ``max_pages`` wanted links are in hand.
+
+        The queue never holds more than the fetches left: an index of millions of child
+        sitemaps costs their count, not a queue of millions (nor its pops).
+        """
         links: list[Link] = []
-        queue: list[tuple[str, int]] = [(url, 0) for url in urls]
-        visited: set[str] = set()
+        wanted = 0
+        queue: deque[tuple[str, int]] = deque((url, 0) for url in urls)
+        queued = {absolute_url(url, url) or url for url in urls}
+        fetched = 0
         skipped = 0
+        cap = self.source.max_sitemaps
         while queue:
-            url, depth = queue.pop(0)
-            key = absolute_url(url, url) or url
-            if key in visited:
-                continue  # an index listing itself or an ancestor
-            if len(visited) >= self.source.max_sitemaps:
-                skipped += 1
-                continue
-            visited.add(key)
+            if fetched >= cap:
+                skipped += len(queue)
+                break
+            if wanted >= self.source.max_pages:
+                break  # enough links: the rest would be cut by max_pages anyway
+            url, depth = queue.popleft()
+            fetched += 1
             try:
-                page = parse_sitemap(await self.get(url), url, since=self.cutoff)
+                data = await self.get(url)
+                page = parse_sitemap(
+                    data,
+                    url,
+                    since=self.cutoff,
+                    max_bytes=self.max_bytes,
+                    max_refs=max(0, cap - fetched - len(queue)),
+                )
             except (FetchError, DiscoveryError) as exc:
                 self.fail(url, exc, errors)
                 continue
             links.extend(page.links)
+            skipped += page.sitemaps_dropped
+            wanted += sum(
+                1
+                for link in page.links
+                if self.source.wants(link.url) and not self.is_old(link.published)
+            )
             children = page.sitemaps  # old ones already left out by `since`
             if children and depth >= MAX_SITEMAP_DEPTH:
                 too_deep = f"sitemap indexes nested deeper than {MAX_SITEMAP_DEPTH}; not followed"
                 self.fail(url, DiscoveryError(too_deep), errors)
                 continue
-            for ref in _newest_first_refs(children):
+            for position, ref in enumerate(_newest_first_refs(children)):
+                if fetched + len(queue) >= cap:
+                    skipped += len(children) - position  # not even looked at
+                    break
+                key = absolute_url(ref.url, ref.url) or ref.url
+                if key in queued:
+                    continue  # an index listing itself or an ancestor
                 refusal = self.policy.hop_refusal(url, ref.url)
                 if refusal is None:
+                    queued.add(key)
                     queue.append((ref.url, depth + 1))
                 else:
                     self.fail(ref.url, DiscoveryError(refusal), errors)
         if skipped:
-            cap = self.source.max_sitemaps
             message = f"{skipped} sitemaps not fetched: over max_sitemaps={cap}"
             self.fail(urls[0], DiscoveryError(message), errors)
         return links
@@ -191,6 +225,7 @@ async def discover(
     now: datetime,
     rules: ListingRules | None = None,
     policy: AddressPolicy | None = None,
+    max_bytes: int = MAX_SITEMAP_BYTES,
 ) -> DiscoveryResult:
     """Discover the article links of one source.
 
@@ -201,6 +236,8 @@ async def discover(
         rules: listing rules to use instead of ``source.listing`` (aggregator kind).
         policy: where links may lead; by default a public page's links into private
             networks are refused (reported in ``errors``), as are non-http(s) links.
+        max_bytes: the most a gzip'd sitemap may inflate to (the fetch's byte cap: what
+            a plain response could not exceed, a compressed file cannot either).
 
     Returns:
         Links deduplicated by canonical URL, filtered by the source's include/exclude
@@ -210,7 +247,7 @@ async def discover(
     cutoff = None
     if source.max_age_days is not None:
         cutoff = (now - timedelta(days=source.max_age_days)).date()
-    run = _Run(source, fetch, cutoff, policy or AddressPolicy())
+    run = _Run(source, fetch, cutoff, policy or AddressPolicy(), max_bytes)
     # One error list per source URL, joined in config order: deterministic whatever
     # order the concurrent fetches finish in.
     errors: list[list[tuple[str, str]]] = [[] for _ in source.urls]

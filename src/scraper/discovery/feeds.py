@@ -3,48 +3,13 @@
 from __future__ import annotations
 
 import io
-import re
 from typing import Any
 
 import feedparser
 
 from scraper.discovery.errors import DiscoveryError
 from scraper.discovery.links import Link, absolute_url, clean_text, iso_date
-
-# Feeds and sitemaps have no use for entity declarations; refusing them defuses "billion
-# laughs", quadratic blow-up and external entities before any XML parser sees the bytes
-# (feedparser's fallback parser would otherwise expand simple ones). The whole prolog is
-# checked, however it is padded, in ASCII-compatible encodings and in UTF-16/32.
-_ENTITY_DECLARATION = re.compile(r"<!ENTITY", re.IGNORECASE)
-_ENTITY_DECLARATION_BYTES = re.compile(rb"<!ENTITY", re.IGNORECASE)
-_ROOT_START = re.compile(r"<[A-Za-z_]")
-_ROOT_START_BYTES = re.compile(rb"<[A-Za-z_]")
-_WIDE_ENCODINGS = (
-    (b"\xff\xfe\x00\x00", "utf-32-le"),
-    (b"\x00\x00\xfe\xff", "utf-32-be"),
-    (b"\xff\xfe", "utf-16-le"),
-    (b"\xfe\xff", "utf-16-be"),
-    (b"<\x00\x00\x00", "utf-32-le"),
-    (b"\x00\x00\x00<", "utf-32-be"),
-    (b"<\x00", "utf-16-le"),
-    (b"\x00<", "utf-16-be"),
-)
-
-
-def refuse_entity_declarations(data: bytes, what: str) -> None:
-    """Raise DiscoveryError when an XML document declares entities (the XML-bomb shape)."""
-    encoding = next((name for mark, name in _WIDE_ENCODINGS if data.startswith(mark)), None)
-    if encoding is None:
-        root = _ROOT_START_BYTES.search(data)
-        end = root.start() if root else len(data)
-        declared = _ENTITY_DECLARATION_BYTES.search(data, 0, end) is not None
-    else:
-        text = data.decode(encoding, errors="replace")
-        root_text = _ROOT_START.search(text)
-        end = root_text.start() if root_text else len(text)
-        declared = _ENTITY_DECLARATION.search(text, 0, end) is not None
-    if declared:
-        raise DiscoveryError(f"{what} declares XML entities; refused (entity-expansion risk)")
+from scraper.discovery.xmlguard import without_prolog
 
 
 def _entry_url(entry: Any, base_url: str) -> str | None:
@@ -67,11 +32,14 @@ def parse_feed(data: bytes, base_url: str) -> list[Link]:
     """The article links of an RSS or Atom feed, in feed order.
 
     Raises:
-        DiscoveryError: the bytes are not a feed (HTML, garbage, an entity bomb).
+        DiscoveryError: the bytes are not a feed (HTML, garbage, a DTD: an entity bomb).
     """
     if not data.strip():
         raise DiscoveryError("empty feed")
-    refuse_entity_declarations(data, "feed")
+    try:
+        data = without_prolog(data, "feed")
+    except DiscoveryError as exc:
+        raise DiscoveryError(f"not an RSS or Atom feed: {exc}") from None
     # A file object, never bytes or str: feedparser would treat a string as a URL to
     # fetch or a file name to open.
     try:

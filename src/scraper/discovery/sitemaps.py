@@ -1,7 +1,7 @@
 """Sitemaps to links: urlsets (plain and Google News), sitemap indexes, gzip'd and text ones.
 
 Parsed with lxml hardened against hostile XML: no entity resolution, no network, no huge
-trees, and any document that declares entities is refused outright.
+trees; before it, expat refuses any DTD internal subset (`xmlguard`) and the prolog is dropped.
 """
 
 from __future__ import annotations
@@ -14,8 +14,9 @@ from datetime import date
 from lxml import etree  # type: ignore[import-untyped]  # no stubs shipped
 
 from scraper.discovery.errors import DiscoveryError
-from scraper.discovery.feeds import parse_feed, refuse_entity_declarations
+from scraper.discovery.feeds import parse_feed
 from scraper.discovery.links import Link, absolute_url, clean_text, iso_date, published_day
+from scraper.discovery.xmlguard import without_prolog
 
 # The sitemap protocol caps a file at 50 MB uncompressed; more is a gzip bomb or not a sitemap.
 MAX_SITEMAP_BYTES = 50 * 1024 * 1024
@@ -40,16 +41,17 @@ class SitemapPage:
 
     links: list[Link] = field(default_factory=list)
     sitemaps: list[SitemapRef] = field(default_factory=list)
+    sitemaps_dropped: int = 0  # child sitemaps over ``max_refs``, the oldest
 
 
-def _gunzip(data: bytes) -> bytes:
+def _gunzip(data: bytes, max_bytes: int) -> bytes:
     inflater = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
     try:
-        out = inflater.decompress(data, MAX_SITEMAP_BYTES + 1)
+        out = inflater.decompress(data, max_bytes + 1)
     except zlib.error as exc:
         raise DiscoveryError(f"corrupt gzip'd sitemap: {exc}") from exc
-    if len(out) > MAX_SITEMAP_BYTES or inflater.unconsumed_tail:
-        raise DiscoveryError(f"sitemap larger than {MAX_SITEMAP_BYTES} bytes uncompressed")
+    if len(out) > max_bytes or inflater.unconsumed_tail:
+        raise DiscoveryError(f"sitemap larger than {max_bytes} bytes uncompressed")
     if not inflater.eof:
         raise DiscoveryError("corrupt gzip'd sitemap: truncated stream")
     return out
@@ -98,13 +100,17 @@ def _parse_xml(data: bytes) -> etree._Element:
         raise DiscoveryError(f"sitemap is not well-formed XML: {exc}") from exc
     if root is None:
         raise DiscoveryError("sitemap is not XML (no root element)")
-    dtd = root.getroottree().docinfo.internalDTD
-    if dtd is not None and any(True for _ in dtd.iterentities()):
-        raise DiscoveryError("sitemap declares XML entities; refused (entity-expansion risk)")
     return root
 
 
-def parse_sitemap(data: bytes, base_url: str, *, since: date | None = None) -> SitemapPage:
+def parse_sitemap(
+    data: bytes,
+    base_url: str,
+    *,
+    since: date | None = None,
+    max_bytes: int = MAX_SITEMAP_BYTES,
+    max_refs: int | None = None,
+) -> SitemapPage:
     """The links of a urlset or the child sitemaps of an index; gzip'd bytes are accepted.
 
     Args:
@@ -113,14 +119,18 @@ def parse_sitemap(data: bytes, base_url: str, *, since: date | None = None) -> S
         since: when given, entries dated (publication date or lastmod) before this day are
             left out early, which keeps a 50,000-URL sitemap cheap when only the last days
             matter. Undated entries are kept.
+        max_bytes: the most the bytes may inflate to (at most the protocol's 50 MB).
+        max_refs: of an index, keep this many child sitemaps (the newest): the URL work
+            for refs that will never be fetched is most of the cost of a huge index.
 
     Raises:
         DiscoveryError: not a sitemap (HTML, garbage), corrupt gzip, over 50 MB, an XML bomb.
     """
+    max_bytes = min(max_bytes, MAX_SITEMAP_BYTES)
     if data.startswith(_GZIP_MAGIC):
-        data = _gunzip(data)
-    elif len(data) > MAX_SITEMAP_BYTES:
-        raise DiscoveryError(f"sitemap larger than {MAX_SITEMAP_BYTES} bytes")
+        data = _gunzip(data, max_bytes)
+    elif len(data) > max_bytes:
+        raise DiscoveryError(f"sitemap larger than {max_bytes} bytes")
     stripped = data.lstrip(b"\xef\xbb\xbf \t\r\n")
     if not stripped:
         raise DiscoveryError("empty sitemap")
@@ -130,22 +140,28 @@ def parse_sitemap(data: bytes, base_url: str, *, since: date | None = None) -> S
     if not wide:
         # Blank lines before "<?xml" (a common CMS bug) would hide its encoding from lxml.
         data = _BARE_AMPERSAND.sub(b"&amp;", stripped)
-    refuse_entity_declarations(data, "sitemap")
+    data = without_prolog(data, "sitemap")
     root = _parse_xml(data)
     kind = _local(root)
     if kind in _FEED_ROOTS:  # search engines accept an RSS/Atom feed as a sitemap
         links = parse_feed(data, base_url)
         return SitemapPage(links=[link for link in links if not _before(link.published, since)])
     if kind == "sitemapindex":
-        refs = []
+        entries = []
         for node in root.iterchildren("{*}sitemap"):
             lastmod = iso_date(_text(node, "{*}lastmod"))
-            if _before(lastmod, since):
-                continue
-            url = absolute_url(_text(node, "{*}loc"), base_url)
+            if not _before(lastmod, since):
+                entries.append((_text(node, "{*}loc"), lastmod))
+        dropped = 0
+        if max_refs is not None and len(entries) > max_refs:
+            entries.sort(key=lambda entry: published_day(entry[1]) or date.min, reverse=True)
+            dropped, entries = len(entries) - max_refs, entries[:max_refs]
+        refs = []
+        for loc, lastmod in entries:
+            url = absolute_url(loc, base_url)
             if url is not None:
                 refs.append(SitemapRef(url=url, lastmod=lastmod))
-        return SitemapPage(sitemaps=refs)
+        return SitemapPage(sitemaps=refs, sitemaps_dropped=dropped)
     if kind != "urlset":
         raise DiscoveryError(f"not a sitemap: root element is <{kind or root.tag}>")
     links = []

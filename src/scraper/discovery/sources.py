@@ -18,7 +18,7 @@ from cleaner.urls import is_http_url
 from scraper.discovery.errors import DiscoveryError
 from scraper.discovery.listing import load_listing_rules
 from scraper.errors import ConfigError
-from scraper.settings import Politeness, Settings
+from scraper.settings import Politeness, Settings, describe_invalid
 
 SourceKind = Literal["aggregator", "feed", "sitemap"]
 _NAME = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
@@ -51,7 +51,10 @@ class Source(_Strict):
     enabled: bool = True
     max_pages: int = Field(200, ge=1, description="articles fetched per run, newest first")
     max_age_days: int | None = Field(
-        None, ge=1, description="skip articles older than this when their date is known"
+        None,
+        ge=1,
+        le=36_500,  # a century: far past it, the cutoff date falls out of datetime's range
+        description="skip articles older than this when their date is known",
     )
     max_listing_pages: int = Field(5, ge=1, description="listing pages followed per URL")
     max_sitemaps: int = Field(50, ge=1, description="sitemap files fetched per run, indexes too")
@@ -137,28 +140,6 @@ class SourcesConfig(_Strict):
         return [by_name[name] for name in dict.fromkeys(names)]
 
 
-def _where(loc: tuple[int | str, ...], document: Any) -> str:
-    """``sources[2] (name 'x').max_pages`` for an error location."""
-    parts: list[str] = []
-    node = document
-    for part in loc:
-        if isinstance(part, int):
-            parts[-1:] = [f"{parts[-1] if parts else ''}[{part}]"]
-            node = node[part] if isinstance(node, list) and part < len(node) else None
-            if isinstance(node, dict) and isinstance(node.get("name"), str):
-                parts[-1] += f" (name {node['name']!r})"
-        else:
-            parts.append(part)
-            node = node.get(part) if isinstance(node, dict) else None
-    return ".".join(parts) or "(top level)"
-
-
-def _message(error: Any) -> str:
-    if error["type"] == "extra_forbidden":
-        return "unknown key (a typo?)"
-    return str(error["msg"]).removeprefix("Value error, ")
-
-
 def _resolve_listing_paths(document: Any, folder: Path) -> None:
     """Make a listing rules path relative to the config file's folder absolute."""
     if not isinstance(document, dict) or not isinstance(document.get("sources"), list):
@@ -185,10 +166,7 @@ def parse_sources(text: str, origin: str = "<string>", folder: Path | None = Non
     try:
         config = SourcesConfig.model_validate(document)
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{_where(error['loc'], document)}: {_message(error)}" for error in exc.errors()
-        )
-        raise ConfigError(f"{origin}: {problems}") from exc
+        raise ConfigError(describe_invalid(exc, document, origin)) from exc
     for index, source in enumerate(config.sources):
         if source.listing is None:
             continue

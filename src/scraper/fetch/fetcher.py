@@ -103,11 +103,17 @@ def parse_retry_after(value: str, now: datetime) -> float | None:
     return min(max(0.0, seconds), _MOST_SECONDS)
 
 
-def _status_error(page: FetchedPage) -> FetchError | None:
-    """The error a final status means, or None for a usable page (2xx, 304)."""
+def _status_error(page: FetchedPage, conditional: bool) -> FetchError | None:
+    """The error a final status means, or None for a usable page (2xx, a 304 we asked for)."""
     status = page.status
-    if 200 <= status < 300 or status == 304:
+    if 200 <= status < 300 or (status == 304 and conditional):
         return None
+    if status == 304:
+        # Nothing to be unchanged from: taken as "unchanged", the URL would never get a
+        # record or a reject, run after run.
+        return HTTPStatusError(
+            page.url, "HTTP 304 Not Modified to a request that was not conditional", status=304
+        )
     if status in _BLOCKING:
         return Blocked(page.url, f"HTTP {status}: the site refused access", status=status)
     if status >= 400:
@@ -262,7 +268,7 @@ class Fetcher:
                     page = replace(page, purpose="discovery")
                 if self.raw_store is not None:
                     self.raw_store.append(page)
-                error = _status_error(page)
+                error = _status_error(page, bool(request.etag or request.last_modified))
                 if error is None:
                     return FetchOutcome(request, page, None, attempt)
                 retryable = _retryable_status(page.status)

@@ -4,14 +4,31 @@ from __future__ import annotations
 
 import hashlib
 
-from cleaner import Article, ExtractionError, Reject, extract
+from cleaner import Article, ExtractionError, Reject, RejectReason, extract
 from scraper.errors import FetchError
 from scraper.fetch.fetcher import FetchOutcome
 from scraper.fetch.http import FetchedPage, check_article_response
 
 
 def clean_page(page: FetchedPage) -> Article | Reject:
-    """Judge the response, then clean it; never raises for a bad page."""
+    """Judge the response, then clean it; never raises for a bad page.
+
+    Any other exception the cleaner raises is a bug, but a bug met on one page: it becomes
+    that page's reject (``cleaner_failed``, the exception in its detail), so one page
+    cannot abort a run, a re-clean or a worker's whole shard, run after run.
+    """
+    try:
+        return _clean_page(page)
+    except Exception as exc:  # recorded as the page's reject, not swallowed
+        return Reject(
+            url=page.url,
+            reason=RejectReason.CLEANER_FAILED,
+            detail=f"{type(exc).__name__}: {exc}"[:500],
+            fetched_at=page.fetched_at,
+        )
+
+
+def _clean_page(page: FetchedPage) -> Article | Reject:
     try:
         check_article_response(page)
         return extract(
@@ -41,6 +58,32 @@ def settle_teaser(teaser: Article, original: Article | Reject | None) -> Article
 def reject_for_error(error: FetchError) -> Reject:
     """The reject record of a URL that could not be fetched at all."""
     return Reject(url=error.url, reason=error.reason, detail=error.detail, status=error.status)
+
+
+# A page in one of these states stays so however often it is fetched again, and nothing
+# is wrong with the run or the config: the page is gone, or is not an article. Any other
+# failure (a source that cannot be read, a network error or 5xx that outlived the
+# retries, a block, a cap) may be ours or temporary, and is worth a look.
+_SETTLED_REASONS = frozenset(
+    {
+        RejectReason.ROBOTS_DISALLOWED,
+        RejectReason.NOT_HTML,
+        RejectReason.NOT_ARTICLE,
+        RejectReason.LISTING_PAGE,
+        RejectReason.EMPTY_BODY,
+        RejectReason.NO_TITLE,
+        RejectReason.FUTURE_DATE,
+        RejectReason.INVALID_URL,
+    }
+)
+GONE_STATUSES = frozenset({404, 410})
+
+
+def worth_a_look(reason: RejectReason, status: int | None) -> bool:
+    """Whether a page that ended as ``reason`` should make a scheduled run exit 11."""
+    if reason is RejectReason.HTTP_ERROR and status in GONE_STATUSES:
+        return False
+    return reason not in _SETTLED_REASONS
 
 
 def content_hash(body: bytes) -> str:

@@ -24,6 +24,7 @@ from rich.progress import (
 )
 
 Mode = Literal["bar", "plain", "json"]
+_LEVELS = {"debug": 10, "info": 20, "warning": 30, "error": 40}
 
 
 def choose_mode(log_json: bool, stream: TextIO = sys.stderr) -> Mode:
@@ -37,9 +38,19 @@ class Reporter:
     """Receives the events of a command and shows them in the chosen mode."""
 
     def __init__(
-        self, mode: Mode, clock: Callable[[], datetime], stream: TextIO | None = None
+        self,
+        mode: Mode,
+        clock: Callable[[], datetime],
+        stream: TextIO | None = None,
+        verbosity: int = 0,
     ) -> None:
+        """``verbosity``: -1 warnings and errors only, 0 also info, 1 and more also debug
+        (and, on a terminal, info events above the bar)."""
         self.mode = mode
+        self.verbosity = verbosity
+        self._threshold = _LEVELS[
+            "warning" if verbosity < 0 else "info" if verbosity == 0 else "debug"
+        ]
         self._clock = clock
         self._stream = stream if stream is not None else sys.stderr
         self._progress: Progress | None = None
@@ -47,6 +58,8 @@ class Reporter:
 
     def event(self, name: str, *, level: str = "info", **fields: object) -> None:
         """One event: a log line (plain/json), or a line above the bar for warnings."""
+        if _LEVELS.get(level, _LEVELS["info"]) < self._threshold:
+            return
         if self.mode == "json":
             record = {"ts": self._clock().isoformat(), "level": level, "event": name, **fields}
             self._stream.write(json.dumps(record, ensure_ascii=False, default=str) + "\n")
@@ -54,8 +67,9 @@ class Reporter:
             pairs = " ".join(f"{key}={_plain(value)}" for key, value in fields.items())
             stamp = self._clock().strftime("%Y-%m-%dT%H:%M:%S%z")
             self._stream.write(f"{stamp} {level} {name} {pairs}".rstrip() + "\n")
-        elif level != "info" and self._progress is not None:
-            self._progress.console.print(f"[{level}] {name} " + " ".join(map(str, fields.values())))
+        elif (level != "info" or self.verbosity > 0) and self._progress is not None:
+            line = f"[{level}] {name} " + " ".join(printable(str(v)) for v in fields.values())
+            self._progress.console.print(line, markup=False, highlight=False)
         self._stream.flush()
 
     def start(self, description: str, total: int | None) -> None:
@@ -94,6 +108,26 @@ class Reporter:
         self.close()
 
 
+_QUOTED = {'"': '\\"', "\\": "\\\\"}
+
+
+def printable(text: str) -> str:
+    """``text`` safe for a terminal or a log file: what is not printable (escape sequences,
+    NUL, bidi overrides, line breaks) as a Python escape, the rest as it is.
+
+    URLs, titles and error messages come from sites: raw, an ESC sequence could rewrite the
+    terminal of whoever reads the log, and a newline forge a log line.
+    """
+    if text.isprintable():
+        return text
+    return "".join(
+        ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in text
+    )
+
+
 def _plain(value: object) -> str:
     text = str(value)
-    return json.dumps(text) if (not text or any(ch.isspace() for ch in text)) else text
+    if text and text.isprintable() and not any(ch.isspace() or ch in _QUOTED for ch in text):
+        return text
+    escaped = "".join(_QUOTED.get(ch, ch) for ch in text)
+    return f'"{printable(escaped)}"'

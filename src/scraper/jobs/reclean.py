@@ -46,7 +46,7 @@ from scraper.jobs.reclean_tasks import (
     list_warc_files,
 )
 from scraper.store.duplicates import Candidate, assign_duplicates, original_rank
-from scraper.store.records import to_json, write_atomic
+from scraper.store.records import remove_stale_temp_files, to_json, write_atomic
 
 Rank = tuple[bool, datetime, int, int]  # (definitive, WARC-Date, file index, offset)
 
@@ -140,12 +140,15 @@ def reclean(
         batch_size: responses per cleaning task; by default sized to the executor.
         reporter: progress sink.
 
+    The caller holds the run lock (temporary files of killed writers are removed).
+
     Raises:
         StorageError: a record could not be written (the run stops at the first one).
     """
     executor = executor or InProcess()
     reporter = reporter or _Silent()
     started_wall, started = time.time(), time.perf_counter()
+    remove_stale_temp_files(data_dir)  # left by a run or a re-clean killed mid-write
     files = [file.resolve() for file in list_warc_files(raw)]  # workers may sit elsewhere
     summary = Summary(files=len(files))
 

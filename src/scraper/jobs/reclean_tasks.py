@@ -28,6 +28,8 @@ from scraper.store.warc import PURPOSE_HEADER, page_from_record
 
 _PATTERNS = ("*.warc.gz", "*.warc")
 _GZIP_MAGIC = b"\x1f\x8b\x08"
+_GZIP_TRAILER = 8  # CRC-32 and size, little-endian: may end in zero bytes
+_MIN_PADDING = 512  # a run of NULs this long at the end of a file is a crash's padding
 # AttributeError: warcio trips over a header line cut by a crash.
 _READ_ERRORS = (ArchiveLoadFailed, EOFError, OSError, ValueError, AttributeError, zlib.error)
 
@@ -87,12 +89,24 @@ def index_file(path: str) -> FileIndex:
     # warcio prints its own warnings about damaged records to stderr; the driver reports
     # the damage once instead.
     with handle, contextlib.redirect_stderr(io.StringIO()):
+        # warcio reads bytes that are no gzip member as one text line, whole (~45x their
+        # size in memory): a crash's NUL padding is cut off, and a start that is no
+        # member is skipped to the next one, never handed to it.
+        end = _end_before_padding(handle)
+        if end < Path(path).stat().st_size:
+            problems.append((end, "NUL padding (a crash leftover)"))
+        bounded = _Bounded(handle, end)
         start = 0
-        while start >= 0:
+        while 0 <= start < end:
             last = start
             try:
                 handle.seek(start)
-                iterator = ArchiveIterator(handle)
+                if path.endswith(".gz") and handle.read(2) != _GZIP_MAGIC[:2]:
+                    problems.append((start, "not a gzip member"))
+                    start = _resync(handle, start)
+                    continue
+                handle.seek(start)
+                iterator = ArchiveIterator(bounded)
                 for record in iterator:
                     cut = _cut_short(record)  # reads the body: the offset call would anyway
                     last = iterator.get_record_offset()
@@ -117,12 +131,78 @@ def index_file(path: str) -> FileIndex:
         problems.append((0, "no WARC record found"))
     if not problems:
         return FileIndex(path, entries, discovery=discovery)
+    problems.sort()
     where, what = problems[0]
     detail = f"unreadable from byte {where} ({what})"
     if not seen:
         return FileIndex(path, entries, "unreadable", detail, discovery)
-    damaged_tail = not entries or where > entries[-1].offset
+    # A crash cuts the file inside its last gzip member; a member that inflates whole but
+    # will not parse is a damaged record, wherever it sits, and says so (exit 11).
+    damaged_tail = (not entries or where > entries[-1].offset) and _ends_cut(Path(path), where)
     return FileIndex(path, entries, "tail" if damaged_tail else "middle", detail, discovery)
+
+
+class _Bounded:
+    """A file seen only up to ``end``: what warcio reads stops there."""
+
+    def __init__(self, handle: BinaryIO, end: int) -> None:
+        self._handle = handle
+        self._end = end
+
+    def read(self, size: int = -1) -> bytes:
+        left = max(0, self._end - self._handle.tell())
+        return self._handle.read(left if size < 0 else min(size, left))
+
+    def tell(self) -> int:
+        return self._handle.tell()
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        return self._handle.seek(offset, whence)
+
+
+def _end_before_padding(handle: BinaryIO, block: int = 1 << 20) -> int:
+    """Where the run of NUL bytes the file ends with starts, when it is padding.
+
+    A gzip member's trailer (CRC, size) may itself end in up to 8 zero bytes: a shorter
+    run is no padding, and 8 bytes of a longer one are kept for the trailer.
+    """
+    size = end = handle.seek(0, io.SEEK_END)
+    while end > 0:
+        start = max(0, end - block)
+        handle.seek(start)
+        kept = handle.read(end - start).rstrip(b"\x00")
+        if kept:
+            end = start + len(kept)
+            break
+        end = start
+    return size if size - end < _MIN_PADDING else end + _GZIP_TRAILER
+
+
+def _ends_cut(path: Path, start: int, chunk: int = 1 << 16) -> bool:
+    """True when the gzip members from ``start`` on end in one the file cuts short, or in
+    bytes that are no member (a crash's NUL padding); a plain .warc file counts as cut:
+    its records carry no end marker to check."""
+    with path.open("rb") as handle:
+        handle.seek(start)
+        data = handle.read(chunk)
+        if not data.startswith(_GZIP_MAGIC[:2]):
+            return True
+        inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        while data:
+            try:
+                inflater.decompress(data, chunk)  # output dropped: only the framing counts
+                while inflater.unconsumed_tail and not inflater.eof:
+                    inflater.decompress(inflater.unconsumed_tail, chunk)
+            except zlib.error:
+                return True
+            if not inflater.eof:
+                data = handle.read(chunk)
+                continue
+            data = inflater.unused_data or handle.read(chunk)
+            if not data:
+                return False  # the last member ends with the file: nothing was cut
+            inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        return True  # the file ends inside a member
 
 
 def _cut_short(record: Any) -> str:

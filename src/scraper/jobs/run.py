@@ -30,11 +30,13 @@ from scraper.fetch.fetcher import Fetcher, FetchOutcome, FetchRequest
 from scraper.fetch.http import HTML_TYPES, Clock, address_policy
 from scraper.jobs.cleaning import Clean, Cleaner, CleaningPool, InlineCleaner, Result
 from scraper.jobs.cluster import Executor
-from scraper.jobs.pipeline import clean_page, content_hash, reject_for_error, settle_teaser
-from scraper.jobs.progress import Reporter
-from scraper.jobs.sharded import fetch_on_cluster
-from scraper.jobs.summary import Outcome, RunSummary, summary_json, summary_text
-from scraper.settings import Settings
+from scraper.jobs.pipeline import (
+    clean_page,
+    content_hash,
+    reject_for_error,
+    settle_teaser,
+    worth_a_look,
+)
 from scraper.store.duplicates import mark_duplicate
 from scraper.store.records import (
     clean_path,
@@ -72,7 +74,13 @@ async def discover_links(
     policy = address_policy(fetcher.settings)
     results = await asyncio.gather(
         *(
-            discover(source, fetcher_fetch(fetcher, source), now=now, policy=policy)
+            discover(
+                source,
+                fetcher_fetch(fetcher, source),
+                now=now,
+                policy=policy,
+                max_bytes=fetcher.settings.limits.max_bytes,
+            )
             for source in sources
         )
     )
@@ -269,6 +277,7 @@ class Run:
         if url in self._asked:
             if error is not None:
                 if _is_transient(error):
+                    self.summary.attention += 1
                     self.state.record_error(url, str(error))
                     fields = {"reason": error.reason.value, "detail": error.detail}
                     self._count(Outcome.FAILED, url, **fields)
@@ -416,6 +425,7 @@ class Run:
 
     def _reject(self, reject: Reject) -> None:
         save_reject(self.data_dir, reject)
+        self.summary.attention += worth_a_look(reject.reason, reject.status)
         self.state.record_error(
             canonicalize_url(reject.url), f"{reject.reason.value}: {reject.detail}"
         )

@@ -8,6 +8,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from scraper.jobs.progress import printable
+
 
 class Outcome(enum.StrEnum):
     """What happened to one discovered URL in a run."""
@@ -29,6 +31,7 @@ class RunSummary:
     duplicates: int = 0  # discovered twice (teaser and original): one record
     outcomes: Counter[str] = field(default_factory=Counter)
     reasons: Counter[str] = field(default_factory=Counter)  # of rejected and failed URLs
+    attention: int = 0  # rejected or failed pages worth a look (`pipeline.worth_a_look`)
     source_errors: dict[str, list[str]] = field(default_factory=dict)
     fill: dict[str, Counter[str]] = field(default_factory=dict)
     seconds: float = 0.0
@@ -36,8 +39,9 @@ class RunSummary:
 
     @property
     def ok(self) -> bool:
-        """No source failed to list and no page failed to fetch."""
-        return not self.source_errors and not self.outcomes[Outcome.FAILED]
+        """No source failed to list, and every page that failed is settled: gone (404,
+        410), disallowed, or not an article. A cron run exits 0 then."""
+        return not self.source_errors and not self.attention
 
     @property
     def status(self) -> str:
@@ -53,6 +57,7 @@ class RunSummary:
             "duplicates": self.duplicates,
             **{outcome.value: self.outcomes[outcome] for outcome in Outcome},
             "reasons": dict(sorted(self.reasons.items())),
+            "needs_attention": self.attention,
             "source_errors": {name: len(errors) for name, errors in self.source_errors.items()},
             "fill_rates": {
                 name: {
@@ -76,6 +81,7 @@ def summary_text(summary: RunSummary, data_dir: Path) -> str:
         f"{o[Outcome.REJECTED]} rejected, {o[Outcome.FAILED]} failed"
         + (f", {o[Outcome.STORED]} stored raw" if o[Outcome.STORED] else "")
         + f" in {summary.seconds:.1f} s"
+        + (f", {summary.attention} worth a look" if summary.attention else "")
         + (
             f" ({summary.duplicates} found both as teaser and original)"
             if summary.duplicates
@@ -90,7 +96,8 @@ def summary_text(summary: RunSummary, data_dir: Path) -> str:
     if o[Outcome.STORED]:
         lines.append(f"raw responses in {data_dir / 'raw'}: `scraper reclean` cleans them")
     for name, errors in summary.source_errors.items():
-        lines.append(f"source {name}: {len(errors)} listing error(s), first: {errors[0]}")
+        first = printable(errors[0])
+        lines.append(f"source {name}: {len(errors)} listing error(s), first: {first}")
     return "\n".join(lines)
 
 

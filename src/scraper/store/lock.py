@@ -14,7 +14,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Self
 
-from scraper.errors import ScraperError
+from scraper.errors import ScraperError, StorageError
 
 
 class LockHeld(ScraperError):
@@ -48,9 +48,16 @@ class RunLock:
 
         Raises:
             LockHeld: another live process still holds it after the wait.
+            StorageError: the lock file cannot be created (a read-only data folder, or
+                one that is a file).
         """
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:
+            raise StorageError(
+                f"cannot create the run lock {self.path}: {exc.strerror or exc}"
+            ) from None
         deadline = time.monotonic() + self.wait
         while True:
             try:

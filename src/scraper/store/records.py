@@ -9,8 +9,9 @@ import os
 import re
 import secrets
 import unicodedata
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 from urllib.parse import urlsplit
 
 from anyascii import anyascii
@@ -44,8 +45,10 @@ def to_json(model: Article | Reject) -> str:
     return json.dumps(model.model_dump(mode="json"), ensure_ascii=False, indent=2) + "\n"
 
 
-def write_atomic(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` so that readers see the old file or the new one, never half.
+@contextlib.contextmanager
+def open_atomic(path: Path, *, binary: bool = False) -> Iterator[IO[Any]]:
+    """A file to stream into that appears at ``path`` only when the block ends without an
+    error; on an error nothing is left behind (the old file, if any, stays).
 
     Raises:
         StorageError: the directory cannot be created or the disk refused the write.
@@ -59,8 +62,10 @@ def write_atomic(path: Path, text: str) -> None:
     except OSError as exc:
         raise StorageError(f"cannot write {path}: {exc.strerror or exc}") from exc
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
+        mode = "wb" if binary else "w"
+        encoding = None if binary else "utf-8"
+        with os.fdopen(fd, mode, encoding=encoding, newline=None if binary else "") as handle:
+            yield handle
             handle.flush()
             os.fsync(handle.fileno())
         temp.replace(path)
@@ -68,6 +73,48 @@ def write_atomic(path: Path, text: str) -> None:
         with contextlib.suppress(OSError):
             temp.unlink()
         raise StorageError(f"cannot write {path}: {exc.strerror or exc}") from exc
+    except BaseException:
+        with contextlib.suppress(OSError):
+            temp.unlink()
+        raise
+
+
+def iter_records(
+    data_dir: Path, on_error: Callable[[Path, str], None] | None = None
+) -> Iterator[dict[str, Any]]:
+    """Every saved record under ``data/clean/``, one at a time, by folder then file name.
+    A file that cannot be read or parsed goes to ``on_error`` (path, reason), skipped.
+
+    Memory: one record, plus the file names of one folder.
+    """
+    clean = data_dir / "clean"
+    if not clean.is_dir():
+        return
+    for folder in sorted(entry.name for entry in os.scandir(clean) if entry.is_dir()):
+        names = sorted(
+            entry.name
+            for entry in os.scandir(clean / folder)
+            if entry.name.endswith(".json") and not entry.name.startswith(".")
+        )
+        for name in names:
+            path = clean / folder / name
+            try:
+                record = load_json(path)
+            except (OSError, ValueError) as exc:
+                if on_error is not None:
+                    on_error(path, str(exc))
+                continue
+            yield record
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` so that readers see the old file or the new one, never half.
+
+    Raises:
+        StorageError: the directory cannot be created or the disk refused the write.
+    """
+    with open_atomic(path) as handle:
+        handle.write(text)
 
 
 def remove_stale_temp_files(data_dir: Path) -> int:

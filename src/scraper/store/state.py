@@ -21,6 +21,7 @@ from typing import Any, Self
 from scraper.errors import StorageError
 
 SCHEMA_VERSION = 2  # 2: the fingerprints of saved records (near-duplicates)
+_DAMAGED = frozenset({sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB})
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS urls (
@@ -102,7 +103,7 @@ class StateDB:
             self._db.execute("PRAGMA synchronous=NORMAL")  # durable enough with WAL, far faster
             self._migrate()
         except sqlite3.Error as exc:
-            raise StorageError(f"cannot open state database {path}: {exc}") from exc
+            raise self._error(exc, "open") from exc
 
     def _migrate(self) -> None:
         version = self._db.execute("PRAGMA user_version").fetchone()[0]
@@ -127,18 +128,36 @@ class StateDB:
     def close(self) -> None:
         self._db.close()
 
+    def _error(self, exc: sqlite3.Error, doing: str) -> StorageError:
+        """The one-line error for a failed database call, with the way out when damaged."""
+        if (getattr(exc, "sqlite_errorcode", 0) or 0) & 0xFF in _DAMAGED:  # extended codes too
+            return StorageError(
+                f"state database {self.path} is damaged ({exc}). Move it aside (keep it for "
+                "`sqlite3 state.sqlite .recover` if you want its history) and run again: "
+                "records and raw pages are kept, and the next run rebuilds the state"
+            )
+        return StorageError(f"cannot {doing} state database {self.path}: {exc}")
+
     def _write(self, sql: str, params: tuple[Any, ...]) -> sqlite3.Cursor:
         try:
             return self._db.execute(sql, params)
         except sqlite3.Error as exc:
-            raise StorageError(f"cannot write state database {self.path}: {exc}") from exc
+            raise self._error(exc, "write") from exc
+
+    def _read(self, sql: str, params: tuple[Any, ...]) -> tuple[list[tuple[Any, ...]], list[str]]:
+        """The rows of a query and its column names; a damaged page is a StorageError."""
+        try:
+            cursor = self._db.execute(sql, params)
+            return cursor.fetchall(), [column[0] for column in cursor.description or ()]
+        except sqlite3.Error as exc:
+            raise self._error(exc, "read") from exc
 
     # URLs
 
     def is_known(self, url: str) -> bool:
         """True once ``url`` has been marked seen."""
-        row = self._db.execute("SELECT 1 FROM urls WHERE url = ?", (url,)).fetchone()
-        return row is not None
+        rows, _ = self._read("SELECT 1 FROM urls WHERE url = ?", (url,))
+        return bool(rows)
 
     def mark_seen(self, url: str, source: str | None, when: datetime) -> bool:
         """Note that discovery saw ``url``; True when it is new."""
@@ -154,12 +173,10 @@ class StateDB:
 
     def conditional(self, url: str) -> tuple[str | None, str | None] | None:
         """(ETag, Last-Modified) to send back for ``url``, or None when we have neither."""
-        row = self._db.execute(
-            "SELECT etag, last_modified FROM urls WHERE url = ?", (url,)
-        ).fetchone()
-        if row is None or (row[0] is None and row[1] is None):
+        rows, _ = self._read("SELECT etag, last_modified FROM urls WHERE url = ?", (url,))
+        if not rows or (rows[0][0] is None and rows[0][1] is None):
             return None
-        return (row[0], row[1])
+        return (rows[0][0], rows[0][1])
 
     def record_fetch(
         self,
@@ -202,16 +219,13 @@ class StateDB:
 
     def content_hash(self, url: str) -> str | None:
         """The hash recorded for ``url``'s last result, if any."""
-        row = self._db.execute("SELECT content_hash FROM urls WHERE url = ?", (url,)).fetchone()
-        return None if row is None else row[0]
+        rows, _ = self._read("SELECT content_hash FROM urls WHERE url = ?", (url,))
+        return rows[0][0] if rows else None
 
     def url_row(self, url: str) -> dict[str, Any] | None:
         """Every column of ``url``'s row, for reports and tests."""
-        cursor = self._db.execute("SELECT * FROM urls WHERE url = ?", (url,))
-        row = cursor.fetchone()
-        if row is None:
-            return None
-        return {column[0]: value for column, value in zip(cursor.description, row, strict=True)}
+        rows, columns = self._read("SELECT * FROM urls WHERE url = ?", (url,))
+        return dict(zip(columns, rows[0], strict=True)) if rows else None
 
     # Fingerprints of saved records
 
@@ -220,24 +234,24 @@ class StateDB:
         those within 5 bits; the caller measures the distance)."""
         keys = band_keys(value)
         clauses = " OR ".join("(band = ? AND value = ?)" for _ in keys)
-        rows = self._db.execute(
+        rows, _ = self._read(
             f"SELECT DISTINCT {_FINGERPRINT_COLUMNS} FROM fingerprint_bands"
             f" JOIN fingerprints USING (record_id) WHERE kind = ? AND ({clauses})",
             (kind, *(item for key in keys for item in key)),
-        ).fetchall()
+        )
         return [_fingerprint_row(row) for row in rows]
 
     def fingerprint_row(self, record_id: str) -> FingerprintRow | None:
-        row = self._db.execute(
+        rows, _ = self._read(
             f"SELECT {_FINGERPRINT_COLUMNS} FROM fingerprints WHERE record_id = ?", (record_id,)
-        ).fetchone()
-        return None if row is None else _fingerprint_row(row)
+        )
+        return _fingerprint_row(rows[0]) if rows else None
 
     def duplicates_of(self, record_id: str) -> list[FingerprintRow]:
-        rows = self._db.execute(
+        rows, _ = self._read(
             f"SELECT {_FINGERPRINT_COLUMNS} FROM fingerprints WHERE duplicate_of = ?",
             (record_id,),
-        ).fetchall()
+        )
         return [_fingerprint_row(row) for row in rows]
 
     def save_fingerprint(self, row: FingerprintRow) -> None:
@@ -278,7 +292,13 @@ class StateDB:
     # Runs
 
     def start_run(self, when: datetime) -> int:
-        """Open a run in the log; returns its id."""
+        """Open a run in the log; returns its id.
+
+        The caller holds the run lock, so a run still ``running`` in the log is one that
+        was killed (the kernel dropped its lock): it is marked ``interrupted`` now, not
+        left running forever.
+        """
+        self._write("UPDATE runs SET status = 'interrupted' WHERE status = 'running'", ())
         cursor = self._write(
             "INSERT INTO runs (started_at, status, pid) VALUES (?, 'running', ?)",
             (_iso(when), os.getpid()),
@@ -301,11 +321,11 @@ class StateDB:
 
     def last_runs(self, n: int = 10) -> list[RunRow]:
         """The ``n`` latest runs, newest first."""
-        rows = self._db.execute(
+        rows, _ = self._read(
             "SELECT id, started_at, finished_at, status, counts, pid FROM runs "
             "ORDER BY id DESC LIMIT ?",
             (n,),
-        ).fetchall()
+        )
         return [RunRow(r[0], r[1], r[2], r[3], json.loads(r[4]), r[5]) for r in rows]
 
 

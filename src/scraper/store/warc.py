@@ -21,7 +21,7 @@ from http import HTTPStatus
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, BinaryIO, Self
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from isal import isal_zlib
 from warcio.archiveiterator import ArchiveIterator
@@ -179,8 +179,15 @@ def _reason(status: int) -> str:
 
 
 def _target(url: str) -> str:
+    """The request-target as it went on the wire: ASCII, what is not percent-encoded (a
+    non-ASCII slug, a control character a site put in a link) as UTF-8 escapes."""
     parts = urlsplit(url)
-    return (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    return quote(target, safe=_TARGET_SAFE)
+
+
+# Reserved and unreserved characters, and "%" so that existing escapes stay as they are.
+_TARGET_SAFE = "/?#[]@!$&'()*+,;=:-._~%"
 
 
 def iter_pages(path: Path) -> Iterator[FetchedPage]:

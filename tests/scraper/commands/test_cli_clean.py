@@ -1,13 +1,15 @@
-"""`scraper clean FILE`: saved HTML or text in, the record on stdout, exit codes as documented."""
+"""`scraper clean FILE|DIR|-`: saved HTML or text in, records out, exit codes as documented."""
 
 from __future__ import annotations
 
 import json
+import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import FIXTURES, run_scraper
+from tests.conftest import FIXTURES, SCRAPER, run_scraper
 
 
 @pytest.mark.parametrize("saved", ["chrome.html", "chrome-dump.txt"])
@@ -98,3 +100,64 @@ def test_fetched_at_resolves_a_relative_date(workdir: Path) -> None:
     )
     assert json.loads(undated.stdout)["date"] is None
     assert naive.returncode == 2 and "give a zone" in naive.stderr
+
+
+def test_standard_input(workdir: Path) -> None:
+    page = (FIXTURES / "opengraph" / "only-og.html").read_bytes()
+
+    result = subprocess.run(
+        [str(SCRAPER), "clean", "-"], cwd=workdir, input=page, capture_output=True, check=False
+    )
+
+    assert result.returncode == 0, result.stderr
+    record = json.loads(result.stdout)
+    assert record["url"] == "https://kiezblatt-nord.example/meinung/stadtpark-cafe"
+
+
+def test_folder_of_pages_as_json_lines(workdir: Path) -> None:
+    folder = workdir / "saved"
+    (folder / "more").mkdir(parents=True)
+    shutil.copy(FIXTURES / "opengraph" / "only-og.html", folder / "a.html")
+    article = (FIXTURES / "publisher" / "article.html").read_text("utf-8")
+    canonical = '<head><link rel="canonical" href="https://lakeside.example/opinion/repair">'
+    (folder / "more" / "b.html").write_text(article.replace("<head>", canonical, 1), "utf-8")
+    (folder / "menu.html").write_text(
+        '<html><head><link rel="canonical" href="https://a.example/menu"></head>'
+        '<body><nav><a href="/">Home</a></nav></body></html>',
+        encoding="utf-8",
+    )
+    (folder / ".hidden.html").write_text("<html>not looked at</html>", encoding="utf-8")
+
+    result = run_scraper("clean", str(folder), "--log-json", cwd=workdir)
+
+    assert result.returncode == 0, result.stderr
+    titles = [json.loads(line)["title"] for line in result.stdout.splitlines()]
+    assert titles == [
+        "Warum der Stadtpark ein zweites Café braucht",
+        "The quiet return of the repair shop",
+    ]
+    events = [json.loads(line) for line in result.stderr.splitlines()]
+    assert [e["path"] for e in events if e["event"] == "not_cleaned"] == [str(folder / "menu.html")]
+    assert events[-1] == {
+        **events[-1],
+        "event": "summary",
+        "files": 3,
+        "records": 2,
+        "not_articles": 1,
+        "failed": 0,
+    }
+
+
+def test_folder_with_a_page_lacking_its_url_exits_11(workdir: Path) -> None:
+    folder = workdir / "saved"
+    folder.mkdir()
+    shutil.copy(FIXTURES / "opengraph" / "only-og.html", folder / "a.html")
+    shutil.copy(FIXTURES / "qoshe" / "chrome-dump.txt", folder / "dump.txt")
+
+    result = run_scraper("clean", str(folder), cwd=workdir)
+    with_url = run_scraper("clean", str(folder), "--url", "https://a.example/x", cwd=workdir)
+
+    assert result.returncode == 11
+    assert len(result.stdout.splitlines()) == 1
+    assert f"scraper: error: {folder / 'dump.txt'}: a text dump carries no URL" in result.stderr
+    assert with_url.returncode == 2 and "--url names one page" in with_url.stderr

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
@@ -47,7 +48,8 @@ def test_fetch_many_saves_rejects_and_sends_validators_back(
 
     first = run_scraper("fetch-many", "urls.txt", "-c", "fast.toml", cwd=workdir)
 
-    assert first.returncode == 11, first.stderr
+    # A 404 and a page robots.txt forbids stay so: reported, but not a failing exit.
+    assert first.returncode == 0, first.stderr
     assert "4 URLs: 2 saved, 0 unchanged, 2 failed" in first.stdout
     assert "http_error 1" in first.stdout and "robots_disallowed 1" in first.stdout
     data = workdir / "data"
@@ -62,7 +64,7 @@ def test_fetch_many_saves_rejects_and_sends_validators_back(
 
     second = run_scraper("fetch-many", "urls.txt", "-c", "fast.toml", cwd=workdir)
 
-    assert second.returncode == 11, second.stderr
+    assert second.returncode == 0, second.stderr
     assert "4 URLs: 0 saved, 2 unchanged, 2 failed" in second.stdout
     revalidated = [r for r, _ in httpserver.log if r.path == "/opinion/repair-shops"]
     assert revalidated[-1].headers.get("If-None-Match") == '"r1"'
@@ -92,3 +94,30 @@ def test_fetch_many_unreadable_file_is_a_usage_error(workdir: Path) -> None:
     result = run_scraper("fetch-many", "missing.txt", cwd=workdir)
 
     assert result.returncode == 2 and "cannot read missing.txt" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("status", "code"),
+    [(404, 0), (410, 0), (403, 11), (503, 11), (400, 11)],
+)
+def test_exit_code_tells_settled_failures_from_those_worth_a_look(
+    httpserver: HTTPServer, workdir: Path, status: int, code: int
+) -> None:
+    """Cron mails on a non-zero exit: a page that is gone is no reason to; a block, a
+    server error that outlived the retries or a refused request is."""
+    httpserver.expect_request("/robots.txt").respond_with_data("", status=404)
+    httpserver.expect_request("/c").respond_with_data(
+        fixture_bytes("qoshe/chrome.html"), content_type="text/html"
+    )
+    httpserver.expect_request("/bad").respond_with_data("no", status=status)
+    urls = [httpserver.url_for("/c"), httpserver.url_for("/bad")]
+    (workdir / "urls.txt").write_text("\n".join(urls) + "\n", encoding="utf-8")
+
+    result = run_scraper(
+        "fetch-many", "urls.txt", "--log-json", "-s", "retry.backoff_base=0.01", cwd=workdir
+    )
+
+    assert result.returncode == code, result.stderr
+    summary = json.loads(result.stdout)
+    assert summary["new"] == 1 and summary["needs_attention"] == (code == 11)
+    assert json.loads(result.stderr.splitlines()[-1])["event"] == "summary"

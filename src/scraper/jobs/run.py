@@ -37,6 +37,10 @@ from scraper.jobs.pipeline import (
     settle_teaser,
     worth_a_look,
 )
+from scraper.jobs.progress import Reporter
+from scraper.jobs.sharded import fetch_on_cluster
+from scraper.jobs.summary import Outcome, RunSummary, summary_json, summary_text
+from scraper.settings import Settings
 from scraper.store.duplicates import mark_duplicate
 from scraper.store.records import (
     clean_path,

@@ -23,7 +23,8 @@ class _Strict(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
-def _check_patterns(patterns: list[str]) -> list[str]:
+def check_patterns(patterns: list[str]) -> list[str]:
+    """``patterns`` unchanged, or a ValueError naming the first one that is no regex."""
     for pattern in patterns:
         try:
             re.compile(pattern)
@@ -68,7 +69,7 @@ class Text(_Strict):
         ),
     )
 
-    _valid = field_validator("noise_patterns")(_check_patterns)
+    _valid = field_validator("noise_patterns")(check_patterns)
 
 
 PageKind = Literal["article", "amp_article", "columnist_listing", "newspaper_listing"]
@@ -81,7 +82,7 @@ class PagePattern(_Strict):
     kind: PageKind
     path: str = Field(description="regex on the URL path; named groups: newspaper, columnist, id")
 
-    _valid = field_validator("path")(lambda value: _check_patterns([value])[0])
+    _valid = field_validator("path")(lambda value: check_patterns([value])[0])
 
 
 class Urls(_Strict):
@@ -125,7 +126,7 @@ class Credits(_Strict):
         description="regexes of region/language suffixes cut from an unknown slug before use",
     )
 
-    _valid = field_validator("leads", "slug_suffixes")(_check_patterns)
+    _valid = field_validator("leads", "slug_suffixes")(check_patterns)
 
 
 class RelativeDates(_Strict):

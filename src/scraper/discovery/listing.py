@@ -23,6 +23,7 @@ from cleaner import ExtractionError
 from cleaner.decode import decode_html
 from cleaner.limits import check_structure
 from cleaner.noise import text_key
+from cleaner.rules import check_patterns
 from scraper.discovery.errors import DiscoveryError
 from scraper.discovery.links import Link, absolute_url, clean_text, iso_date
 
@@ -113,22 +114,13 @@ class ListingRules(_Strict):
     @classmethod
     def _compiles(cls, value: str | None) -> str | None:
         if value is not None:
-            _compile(value)
+            check_patterns([value])
         return value
 
     @field_validator("skip_link_paths")
     @classmethod
     def _all_compile(cls, value: list[str]) -> list[str]:
-        for pattern in value:
-            _compile(pattern)
-        return value
-
-
-def _compile(pattern: str) -> re.Pattern[str]:
-    try:
-        return re.compile(pattern)
-    except re.error as exc:
-        raise ValueError(f"invalid regex {pattern!r}: {exc}") from exc
+        return check_patterns(value)
 
 
 @dataclass(frozen=True)

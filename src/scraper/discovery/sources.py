@@ -14,6 +14,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from cleaner.rules import check_patterns
 from cleaner.urls import is_http_url
 from scraper.discovery.errors import DiscoveryError
 from scraper.discovery.listing import load_listing_rules
@@ -75,12 +76,7 @@ class Source(_Strict):
     @field_validator("include", "exclude")
     @classmethod
     def _regexes(cls, patterns: list[str]) -> list[str]:
-        for pattern in patterns:
-            try:
-                re.compile(pattern)
-            except re.error as exc:
-                raise ValueError(f"invalid regex {pattern!r}: {exc}") from exc
-        return patterns
+        return check_patterns(patterns)
 
     @model_validator(mode="after")
     def _listing_matches_kind(self) -> Source:

@@ -68,9 +68,40 @@ def _attrs(node: Node) -> str:
     return f"{attributes.get('class') or ''} {attributes.get('id') or ''}".lower()
 
 
+@dataclass(frozen=True)
+class _Words:
+    """Boilerplate words compiled for `_attr_matches`: set lookups per class part."""
+
+    inside: re.Pattern[str] | None  # long single words, matched inside a part
+    parts: frozenset[str]  # single words, and each with a container suffix
+    runs: tuple[tuple[int, frozenset[tuple[str, ...]]], ...]  # (size, runs of parts)
+    glued: frozenset[str]  # multi-part words written as one ("readmore")
+
+
 @cache
-def _word_parts(word: str) -> tuple[str, ...]:
-    return tuple(_PART.findall(word.lower()))
+def _compile_words(words: tuple[str, ...]) -> _Words:
+    inside: set[str] = set()
+    parts: set[str] = set()
+    runs: dict[int, set[tuple[str, ...]]] = {}
+    glued: set[str] = set()
+    for word in words:
+        wanted = tuple(_PART.findall(word.lower()))
+        if not wanted:
+            continue
+        last = [wanted[-1], *(wanted[-1] + suffix for suffix in _CONTAINER_SUFFIXES)]
+        if len(wanted) == 1:
+            parts.update(last)
+            if len(wanted[0]) >= _DISTINCTIVE:
+                inside.add(wanted[0])
+        else:
+            runs.setdefault(len(wanted), set()).update((*wanted[:-1], end) for end in last)
+            glued.add("".join(wanted))
+    return _Words(
+        re.compile("|".join(map(re.escape, sorted(inside)))) if inside else None,
+        frozenset(parts),
+        tuple((size, frozenset(found)) for size, found in sorted(runs.items())),
+        frozenset(glued),
+    )
 
 
 @lru_cache(maxsize=8192)
@@ -84,26 +115,16 @@ def _attr_matches(attrs: str, words: tuple[str, ...]) -> bool:
     more: "sidebar", "caption") are distinctive enough to match inside a part
     ("imagecaption").
     """
+    compiled = _compile_words(words)
     for value in attrs.split():
         parts = _PART.findall(_CAMEL.sub("-", value).lower())
-        for word in words:
-            wanted = _word_parts(word)
-            if not wanted:
-                continue
-            size = len(wanted)
-            if size == 1 and len(wanted[0]) >= _DISTINCTIVE and any(wanted[0] in p for p in parts):
+        if compiled.inside is not None and compiled.inside.search(" ".join(parts)):
+            return True
+        if any(part in compiled.parts or part in compiled.glued for part in parts):
+            return True
+        for size, runs in compiled.runs:
+            if any(tuple(parts[i : i + size]) in runs for i in range(len(parts) - size + 1)):
                 return True
-            for start in range(len(parts) - size + 1):
-                run = parts[start : start + size]
-                if run[:-1] != list(wanted[:-1]):
-                    continue
-                last, target = run[-1], wanted[-1]
-                if last == target or (
-                    last.startswith(target) and last[len(target) :] in _CONTAINER_SUFFIXES
-                ):
-                    return True
-            if size > 1 and "".join(wanted) in parts:
-                return True  # "readmore" for "read-more"
     return False
 
 

@@ -125,7 +125,9 @@ def _generic_body(html: str, url: str) -> str | None:
 
 def _is_byline_echo(line: str, authors: set[str]) -> bool:
     """A body line that only repeats the byline: an author's name, or a date stamp."""
-    return text_key(strip_byline_prefix(line)) in authors or bool(_DATE_STAMP.match(line.strip()))
+    if authors and text_key(strip_byline_prefix(line)) in authors:
+        return True
+    return bool(_DATE_STAMP.match(line.strip()))
 
 
 def _choose_body(meta: PageMetadata, tree: HTMLParser, html: str, url: str, title: str) -> str:

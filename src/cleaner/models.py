@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from pydantic_core import PydanticCustomError
 
 from cleaner.dates import is_after, parse_iso_date
-from cleaner.noise import BIDI_CONTROLS
+from cleaner.noise import strip_bidi
 from cleaner.reasons import RejectReason as RejectReason  # its home before reasons.py
 from cleaner.urls import article_id, canonicalize_url, is_http_url
 
@@ -83,8 +83,8 @@ class Article(BaseModel):
         # Whatever path a text took to the record (site rule, metadata, a text dump),
         # it is shown to people: no reordering controls in it.
         if isinstance(value, list):
-            return [v.translate(BIDI_CONTROLS) if isinstance(v, str) else v for v in value]
-        return value.translate(BIDI_CONTROLS) if isinstance(value, str) else value
+            return [strip_bidi(v) if isinstance(v, str) else v for v in value]
+        return strip_bidi(value) if isinstance(value, str) else value
 
     @field_validator("url", "canonical_url")
     @classmethod
@@ -128,7 +128,7 @@ class Article(BaseModel):
     @field_validator("authors", "tags")
     @classmethod
     def _distinct_authors(cls, value: list[str]) -> list[str]:
-        names = (name.translate(BIDI_CONTROLS).strip() for name in value)
+        names = (strip_bidi(name).strip() for name in value)
         return list(dict.fromkeys(name for name in names if name))
 
     @field_validator("fetched_at")

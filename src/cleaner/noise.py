@@ -28,6 +28,16 @@ BIDI_CONTROLS = dict.fromkeys(
     map(ord, "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 )
 _INVISIBLE.update(BIDI_CONTROLS)
+# One regex pass deletes both (str.translate looks every character up in a dict).
+_DELETED = re.compile(
+    r"[\x00-\x08\x0e-\x1f\x7f-\x84\x86-\x9f" + "".join(map(chr, _INVISIBLE)) + "]"
+)
+_BIDI = re.compile("[" + "".join(map(chr, BIDI_CONTROLS)) + "]")
+
+
+def strip_bidi(text: str) -> str:
+    """``text`` without bidirectional controls."""
+    return _BIDI.sub("", text)
 
 
 @dataclass(frozen=True)
@@ -75,8 +85,9 @@ def text_key(text: str) -> str:
 
 def normalize_text(text: str) -> str:
     """NFC, one space between words (line breaks included), no control or invisible characters."""
-    text = unicodedata.normalize("NFC", text).translate(_INVISIBLE)
-    return _SPACES.sub(" ", _CONTROL.sub("", text)).strip()
+    if text.isascii():  # already NFC, no invisible character, and str.split()'s spaces
+        return " ".join(_CONTROL.sub("", text).split())
+    return _SPACES.sub(" ", _DELETED.sub("", unicodedata.normalize("NFC", text))).strip()
 
 
 def is_noise_line(line: str, exact: Iterable[str] = (), patterns: Iterable[str] = ()) -> bool:
@@ -94,6 +105,9 @@ def is_noise_line(line: str, exact: Iterable[str] = (), patterns: Iterable[str] 
 def strip_truncation(body: str, suffixes: Iterable[str]) -> tuple[str, bool]:
     """Remove a teaser's trailing dots; return the text and whether it was cut."""
     stripped = body.rstrip()
-    if _DOTS.search(stripped) or any(stripped.endswith(s) for s in suffixes if s):
-        return _DOTS.sub("", stripped).rstrip(), True
+    # All _DOTS can match in a text without trailing spaces: its end. Checked first, as a
+    # search would try every position of a long body.
+    dotted = stripped.endswith(("...", "…"))
+    if dotted or any(stripped.endswith(s) for s in suffixes if s):
+        return (_DOTS.sub("", stripped).rstrip() if dotted else stripped), True
     return stripped, False

@@ -95,6 +95,11 @@ class WarcWriterProcess:
         """The writer process, while it runs."""
         return self._child.pid if self._child is not None else None
 
+    @property
+    def queued(self) -> int:
+        """Bytes handed to `append` that the writer has not taken yet."""
+        return self._queued
+
     def append(self, page: FetchedPage) -> None:
         """Send the request and response of ``page`` to the writer.
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 from urllib.parse import urljoin, urlsplit
 
 import lxml.html  # type: ignore[import-untyped]
@@ -106,12 +108,27 @@ def _lxml_tree(html: str) -> lxml.html.HtmlElement | None:
         return None  # empty or unparsable: nothing for these libraries to read
 
 
-def _generic_body(html: str, url: str) -> str | None:
+@dataclass
+class _LxmlPage:
+    """The page parsed once, when first needed, for both lxml-based libraries.
+
+    trafilatura reads it first (it works on its own copy); htmldate last, on the tree
+    with its scripts dropped (it copies it too).
+    """
+
+    html: str
+
+    @cached_property
+    def tree(self) -> lxml.html.HtmlElement | None:
+        return _lxml_tree(self.html)
+
+
+def _generic_body(page: _LxmlPage, url: str) -> str | None:
     # Imported here, not at the top: trafilatura (with htmldate and courlan) costs ~0.3 s at
     # import, paid by every command and cleaning worker, and most pages never reach it.
     import trafilatura
 
-    tree = _lxml_tree(html)
+    tree = page.tree
     if tree is None:
         return None
     # deduplicate=True keeps a process-wide cache of paragraphs already seen and drops them
@@ -132,7 +149,9 @@ def _is_byline_echo(line: str, authors: set[str]) -> bool:
     return bool(_DATE_STAMP.match(line.strip()))
 
 
-def _choose_body(meta: PageMetadata, tree: HTMLParser, html: str, url: str, title: str) -> str:
+def _choose_body(
+    meta: PageMetadata, tree: HTMLParser, page: _LxmlPage, url: str, title: str
+) -> str:
     """The fast scorer when it is sure; trafilatura when not; JSON-LD articleBody last.
 
     Measured on fundus-dev (benchmarks/eval_cleaner.py): the scorer alone is ~8x faster
@@ -149,7 +168,8 @@ def _choose_body(meta: PageMetadata, tree: HTMLParser, html: str, url: str, titl
         return scored.text
     # trafilatura's cost grows fast with page size; past the largest real pages measured
     # (fundus-dev: ~8,100 tags) the scorer's answer stands.
-    fallback = _generic_body(html, url) if html.count("<") <= _MAX_FALLBACK_TAGS else None
+    html = page.html
+    fallback = _generic_body(page, url) if html.count("<") <= _MAX_FALLBACK_TAGS else None
     found = fallback or (scored.text if scored is not None else "")
     if len(found) < _MIN_SCORED_BODY:
         # Next.js and similar pages may carry the article only in their hydration data.
@@ -332,6 +352,8 @@ def _fill_from_metadata(
     fetched_at: datetime | None,
 ) -> dict[str, object]:
     filled = dict(fields)
+    page = _LxmlPage(html)
+    undated: list[str | None] | None = None
     site_names = [*meta.site_names, *([rule.display_name] if rule else [])]
     h1 = _first_text(tree, ["h1"])
     if "title" not in filled:
@@ -346,33 +368,10 @@ def _fill_from_metadata(
         # (A relative date the rule could not resolve stays unresolved: no guessing.)
         candidates = _date_candidates(tree, meta)
         picked = pick_date(candidates, fetched_at)
-        if picked is None:
-            from htmldate import find_date  # imported on first need, like trafilatura
-
-            tree_for_dates = _lxml_tree(html)
-            found = None
-            if tree_for_dates is not None:
-                # Scripts and styles hold no publication date htmldate could use that the
-                # metadata above has not read (JSON-LD stays), and most of a modern page's
-                # characters: its extensive search runs over them all.
-                for node in tree_for_dates.xpath(
-                    "//script[not(@type='application/ld+json')]|//style|//noscript|//svg"
-                ):
-                    node.drop_tree()
-                # The extensive search reads dates in the page's text and links too.
-                latest = fetched_at.strftime("%Y-%m-%d") if fetched_at is not None else None
-                found = find_date(
-                    tree_for_dates,
-                    extensive_search=len(html) <= _MAX_EXTENSIVE_DATE_CHARS,
-                    original_date=True,
-                    url=url,
-                    max_date=latest,
-                )
-            picked = pick_date([found], fetched_at)
-        # Only future dates on the page: keep one, so validation rejects it as FUTURE_DATE.
-        picked = picked or pick_date(candidates)
         if picked is not None:
             filled["date_raw"], filled["date"] = picked
+        else:
+            undated = candidates  # htmldate's turn, after the body's trafilatura
     if "authors" not in filled:
         # The JSON-LD author field: people first, then credited agencies ("dpa", "SDA").
         authors = clean_authors(meta.authors, site_names)
@@ -387,7 +386,7 @@ def _fill_from_metadata(
         )
         filled["authors"] = authors
     if "body" not in filled:
-        body = _choose_body(meta, tree, html, url, str(filled.get("title") or ""))
+        body = _choose_body(meta, tree, page, url, str(filled.get("title") or ""))
         names = filled.get("authors")
         echoes = {text_key(str(name)) for name in names} if isinstance(names, list) else set()
         body = "\n\n".join(
@@ -396,11 +395,40 @@ def _fill_from_metadata(
             if not is_noise_line(line) and not _is_byline_echo(line, echoes)
         )
         filled["body"], filled["truncated"] = strip_truncation(body, ("...", "…"))
+    if undated is not None:
+        # Only future dates on the page: keep one, so validation rejects it as FUTURE_DATE.
+        picked = pick_date([_htmldate(page, url, fetched_at)], fetched_at) or pick_date(undated)
+        if picked is not None:
+            filled["date_raw"], filled["date"] = picked
     filled.setdefault("source", meta.publisher or host)
     filled.setdefault("paywalled", None if meta.is_free is None else not meta.is_free)
     filled.update(_described(meta, url, filled, fetched_at))
     filled["url"] = url
     return filled
+
+
+def _htmldate(page: _LxmlPage, url: str, fetched_at: datetime | None) -> str | None:
+    """htmldate's date for the page; it drops nodes from the page's lxml tree."""
+    from htmldate import find_date  # imported on first need, like trafilatura
+
+    tree = page.tree
+    if tree is None:
+        return None
+    # Scripts and styles hold no publication date htmldate could use that the metadata
+    # has not read (JSON-LD stays), and most of a modern page's characters: its
+    # extensive search runs over them all.
+    for node in tree.xpath("//script[not(@type='application/ld+json')]|//style|//noscript|//svg"):
+        node.drop_tree()
+    # The extensive search reads dates in the page's text and links too.
+    latest = fetched_at.strftime("%Y-%m-%d") if fetched_at is not None else None
+    found: str | None = find_date(
+        tree,
+        extensive_search=len(page.html) <= _MAX_EXTENSIVE_DATE_CHARS,
+        original_date=True,
+        url=url,
+        max_date=latest,
+    )
+    return found
 
 
 def _described(

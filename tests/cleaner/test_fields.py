@@ -241,3 +241,40 @@ def test_byline_and_date_stamp_lines_are_not_body() -> None:
     blocks = article.body.split("\n\n")
     assert blocks[0].startswith("Part 0.")
     assert blocks[-1] == "On 28.04.2024 Mara Quell spoke to the council about it."
+
+
+_UNSURE_UNDATED = (
+    "<html><head><title>Harbour ferries</title></head><body>"
+    "<div class='col'><h1>Harbour ferries</h1>"
+    "<div class='byline'>Published 12 March 2024</div>"
+    "<div class='txt'><p>The council kept the night ferry, and the harbour is busier for it"
+    " than anyone expected when the budget was cut.</p></div></div>"
+    "<div class='more'>"
+    + "<p>Another column about the town's market square and river.</p>" * 6
+    + "</div><script>var page = {};</script><noscript>Turn on scripts.</noscript></body></html>"
+)
+
+
+def test_trafilatura_leaves_the_tree_it_reads_unchanged() -> None:
+    """extract() parses a page once for lxml and hands the same tree to htmldate after
+    trafilatura: that is only sound while trafilatura works on its own copy."""
+    import lxml.html  # type: ignore[import-untyped]
+    import trafilatura
+
+    tree = lxml.html.document_fromstring(_UNSURE_UNDATED)
+    before = lxml.html.tostring(tree)
+    assert trafilatura.extract(tree, url="https://example.org/a", include_comments=False)
+    assert lxml.html.tostring(tree) == before
+
+
+def test_trafilatura_body_and_htmldate_date_from_one_page() -> None:
+    """The scorer is unsure (a short container) and no metadata dates the page: the body
+    is trafilatura's and the date htmldate's, both read from the one lxml tree."""
+    article = extract(
+        _UNSURE_UNDATED,
+        url="https://example.org/columns/harbour-ferries",
+        fetched_at=datetime(2024, 6, 1, tzinfo=UTC),
+    )
+    assert article.date == "2024-03-12"
+    assert "night ferry" in article.body
+    assert "Turn on scripts" not in article.body

@@ -62,6 +62,9 @@ _LEAD_LINES = 3  # a title echo, the counters, the date: where an aggregator's d
 _MAX_EXTENSIVE_DATE_CHARS = 100_000
 _MIN_SCORED_BODY = 500  # a shorter scored body is more often a wrong container than a brief
 _MIN_PROSE_SHARE = 0.4  # below it, much prose lies outside the chosen container
+# Below it, most of the page's text lies outside the answer: often prose the scorer could
+# not see (measured on both dev corpora: 0.3 sends 5 % of pages to trafilatura, 3 % before).
+_MIN_TEXT_SHARE = 0.3
 _MAX_TAGS = 30  # more is a keyword-stuffed <meta>, not the page's tags
 _MAX_TAG = 80
 # "28.04.2024 | 09:36 Uhr", "2024-04-28 09:36", "14:05": a stamp, never prose. (Only in
@@ -141,6 +144,7 @@ def _choose_body(meta: PageMetadata, tree: HTMLParser, html: str, url: str, titl
         scored is not None
         and len(scored.text) >= _MIN_SCORED_BODY
         and scored.prose_share >= _MIN_PROSE_SHARE
+        and scored.text_share >= _MIN_TEXT_SHARE
     ):
         return scored.text
     # trafilatura's cost grows fast with page size; past the largest real pages measured

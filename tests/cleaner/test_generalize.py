@@ -133,6 +133,21 @@ def test_an_article_in_div_paragraphs_beats_an_author_note_in_p() -> None:
     assert _body_of(body).split("\n\n")[1:9] == [*_PROSE, *_MORE]
 
 
+def test_text_runs_between_blocks_beat_an_author_note_in_p() -> None:
+    # The article is bare text between <div>s (images, ad slots), its paragraphs split
+    # by empty <span>s; the one <p> on the page is the author's note, "all" the prose.
+    runs = "<span class='br'></span>".join([*_PROSE, *_MORE])
+    body = (
+        "<article><h1>Pool stays open</h1><div class='story'>"
+        "<div class='photo'><img src='/pool.jpg' alt=''></div>"
+        f"{runs}<div class='ad-slot'></div>{_NOTE}</div></article>"
+    )
+
+    text = _body_of(body)
+
+    assert all(sentence in text for sentence in [*_PROSE, *_MORE])
+
+
 # 2. Deletion rules ---------------------------------------------------------------------
 
 
@@ -246,6 +261,21 @@ def test_a_closing_guillemet_is_not_a_site_separator() -> None:
         assert choose_title([title], ["Stadtanzeiger"], "www.stadtanzeiger.example") == (
             title.removesuffix(" | Stadtanzeiger")
         )
+
+
+def test_a_title_holding_a_date_is_still_a_title() -> None:
+    # A newsletter names each issue by its date; only a title that is nothing but a
+    # date is refused (a page whose <h1> is its date stamp).
+    head = "<meta property='og:title' content='Valley Notes: The pool (2025-03-03)'>"
+    paragraphs = "".join(f"<p>{text}</p>" for text in _PROSE)
+    page = _page(f"<article><h1>2025-03-03</h1>{paragraphs}</article>", head).replace(
+        "<title>Pool stays open</title>", "<title>Valley Notes: The pool (2025-03-03)</title>"
+    )
+
+    article = extract(page, url="https://courier.example/pool", fetched_at=_FETCHED)
+
+    assert article.title == "Valley Notes: The pool (2025-03-03)"
+    assert choose_title(["2025-03-03", "The pool"], []) == "The pool"
 
 
 # 8. Authors ----------------------------------------------------------------------------

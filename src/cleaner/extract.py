@@ -8,8 +8,6 @@ from datetime import datetime
 from urllib.parse import urljoin, urlsplit
 
 import lxml.html  # type: ignore[import-untyped]
-import trafilatura
-from htmldate import find_date
 from lxml import etree
 from pydantic import ValidationError
 from selectolax.lexbor import LexborHTMLParser as HTMLParser
@@ -112,6 +110,10 @@ def _lxml_tree(html: str) -> lxml.html.HtmlElement | None:
 
 
 def _generic_body(html: str, url: str) -> str | None:
+    # Imported here, not at the top: trafilatura (with htmldate and courlan) costs ~0.3 s at
+    # import, paid by every command and cleaning worker, and most pages never reach it.
+    import trafilatura
+
     tree = _lxml_tree(html)
     if tree is None:
         return None
@@ -347,6 +349,8 @@ def _fill_from_metadata(
         candidates = _date_candidates(tree, meta)
         picked = pick_date(candidates, fetched_at)
         if picked is None:
+            from htmldate import find_date  # imported on first need, like trafilatura
+
             tree_for_dates = _lxml_tree(html)
             found = None
             if tree_for_dates is not None:

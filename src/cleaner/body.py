@@ -143,6 +143,14 @@ def prune(tree: HTMLParser) -> None:
 
     Every ``<br>`` becomes a break mark in the text, so that lines survive text extraction.
     """
+    # A table in a <figure> (block editors wrap every table in one) is article text: the
+    # figure goes, the table stays.
+    for table in tree.css("figure table"):
+        figure = table.parent
+        while figure is not None and figure.tag != "figure":
+            figure = figure.parent
+        if figure is not None:
+            figure.unwrap()
     tree.strip_tags(list(noise_data().drop_tags))
     for node in tree.css("br"):
         node.replace_with(_BREAK)

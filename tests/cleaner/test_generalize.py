@@ -61,6 +61,21 @@ def test_the_date_fallback_searches_the_text_extensively() -> None:
     assert article.date == "2025-03-03"
 
 
+def test_the_extensive_date_search_runs_on_a_page_big_with_scripts() -> None:
+    # 150,000 characters of inline script, a few thousand of text: the size that counts
+    # for the search is the text's.
+    paragraphs = "".join(f"<p>{text}</p>" for text in _PROSE)
+    body = (
+        "<article><h1>Pool stays open</h1>"
+        f"<p>Filed on March 3, 2025, in Town news</p>{paragraphs}</article>"
+    )
+    head = "<script>var config = {" + "'key': 'value', " * 10_000 + "};</script>"
+
+    article = extract(_page(body, head), url="https://courier.example/pool", fetched_at=_FETCHED)
+
+    assert article.date == "2025-03-03"
+
+
 # 6. Newlines --------------------------------------------------------------------------
 
 
@@ -251,6 +266,27 @@ def test_an_article_that_is_a_table_and_a_list_keeps_them() -> None:
     for kept in ["Opening hours from June", "Saturday", "8:00 to 18:00", "Lane timetable"]:
         assert kept in text
     assert "Bridge repairs" not in text
+
+
+def test_a_table_inside_a_figure_is_kept() -> None:
+    # Block editors wrap every table in a <figure>; figures (images) are dropped, tables not.
+    rows = "".join(
+        f"<tr><td>{day}</td><td>{hours}</td></tr>"
+        for day, hours in [("Monday", "6:30 to 21:00"), ("Saturday", "8:00 to 18:00")]
+    )
+    paragraphs = [f"<p>{text}</p>" for text in _PROSE]
+    body = (
+        f"<article><h1>Pool stays open</h1>{paragraphs[0]}{paragraphs[1]}"
+        f"<figure class='wp-block-table'><table>{rows}</table>"
+        "<figcaption>Opening hours from June</figcaption></figure>"
+        f"{paragraphs[2]}<figure><img src='/pool.jpg'><figcaption>The pool in 1968"
+        f"</figcaption></figure>{paragraphs[3]}</article>"
+    )
+
+    text = _body_of(body)
+
+    assert "Saturday" in text and "8:00 to 18:00" in text
+    assert "The pool in 1968" not in text
 
 
 # 7. Titles -----------------------------------------------------------------------------

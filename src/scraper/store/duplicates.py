@@ -69,28 +69,15 @@ def mark_duplicate(state: StateDB, data_dir: Path, article: Article, path: Path)
 def _originals(state: StateDB, data_dir: Path, row: FingerprintRow) -> list[FingerprintRow]:
     """The originals (records that point to no other) of the saved records ``row`` is a
     near-duplicate of; records whose file is gone are dropped from the index."""
-    matches = [
-        match
-        for match in state.fingerprint_candidates(0, row.body)
-        if distance(match.body, row.body) <= BODY_BITS
-    ]
-    matches += [
-        match
-        for match in state.fingerprint_candidates(1, row.lead)
-        if (match.truncated or row.truncated) and distance(match.lead, row.lead) <= LEAD_BITS
-    ]
-    originals: dict[str, FingerprintRow] = {}
-    for match in matches:
-        original = (
-            state.fingerprint_row(match.duplicate_of) if match.duplicate_of else match
-        ) or match
-        if original.record_id == row.record_id or original.record_id in originals:
+    originals = []
+    for original in state.near_originals(row.body, row.lead, row.truncated, BODY_BITS, LEAD_BITS):
+        if original.record_id == row.record_id:
             continue
         if not (data_dir / original.record_path).exists():
             state.forget_fingerprint(original.record_id)
             continue
-        originals[original.record_id] = original
-    return list(originals.values())
+        originals.append(original)
+    return originals
 
 
 def _point(state: StateDB, data_dir: Path, copy: FingerprintRow, original: str) -> None:

@@ -101,6 +101,7 @@ class StateDB:
             self._db = sqlite3.connect(path, timeout=30, isolation_level=None)
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")  # durable enough with WAL, far faster
+            self._db.create_function("bit_distance", 2, _bit_distance, deterministic=True)
             self._migrate()
         except sqlite3.Error as exc:
             raise self._error(exc, "open") from exc
@@ -229,15 +230,38 @@ class StateDB:
 
     # Fingerprints of saved records
 
-    def fingerprint_candidates(self, kind: int, value: int) -> list[FingerprintRow]:
-        """Records whose ``kind`` fingerprint shares a band with ``value`` (a superset of
-        those within 5 bits; the caller measures the distance)."""
-        keys = band_keys(value)
-        clauses = " OR ".join("(band = ? AND value = ?)" for _ in keys)
+    def near_originals(
+        self, body: int, lead: int, truncated: bool, body_bits: int, lead_bits: int
+    ) -> list[FingerprintRow]:
+        """The originals of the records near a fingerprint: of each record whose body is
+        within ``body_bits`` of ``body``, or (when either is truncated) whose lead is within
+        ``lead_bits`` of ``lead``, the record it duplicates, or itself when it duplicates
+        none (or one no longer indexed).
+
+        One row per original, however many copies of it match: the distances are measured
+        and the copies folded into their original inside SQLite, so saving the hundredth
+        copy of an article reads one row, not a hundred.
+        """
+        selects, params = [], []
+        # (kind, its column, fingerprint, bits, a condition on the match with its parameter)
+        for kind, column, value, bits, only, flag in (
+            (0, "body", body, body_bits, "1", ()),
+            (1, "lead", lead, lead_bits, "(f.truncated OR ?)", (truncated,)),
+        ):
+            keys = band_keys(value)
+            clauses = " OR ".join("(b.band = ? AND b.value = ?)" for _ in keys)
+            selects.append(
+                "SELECT coalesce(o.record_id, f.record_id) FROM fingerprint_bands b"
+                " JOIN fingerprints f USING (record_id)"
+                " LEFT JOIN fingerprints o ON o.record_id = f.duplicate_of"
+                f" WHERE b.kind = ? AND ({clauses}) AND {only}"
+                f" AND bit_distance(f.{column}, ?) <= ?"
+            )
+            params += [kind, *(item for key in keys for item in key), *flag, _signed(value), bits]
         rows, _ = self._read(
-            f"SELECT DISTINCT {_FINGERPRINT_COLUMNS} FROM fingerprint_bands"
-            f" JOIN fingerprints USING (record_id) WHERE kind = ? AND ({clauses})",
-            (kind, *(item for key in keys for item in key)),
+            f"SELECT {_FINGERPRINT_COLUMNS} FROM fingerprints WHERE record_id IN"
+            f" ({' UNION '.join(selects)})",
+            tuple(params),
         )
         return [_fingerprint_row(row) for row in rows]
 
@@ -346,6 +370,11 @@ class FingerprintRow:
 def _signed(value: int) -> int:
     """An unsigned 64-bit fingerprint as SQLite's signed INTEGER."""
     return value - (1 << 64) if value >= 1 << 63 else value
+
+
+def _bit_distance(a: int, b: int) -> int:
+    """Bits that differ between two fingerprints as SQLite holds them (signed 64-bit)."""
+    return ((a ^ b) & ((1 << 64) - 1)).bit_count()
 
 
 def band_keys(value: int) -> list[tuple[int, int]]:

@@ -208,7 +208,8 @@ class Run:
             last_modified=page.header("last-modified"),
             when=page.fetched_at,
         )
-        return content_hash(page.body)
+        # Raw only: nothing compares the hash (reclean computes its own), so do not pay it.
+        return "" if self.raw_only else content_hash(page.body)
 
     async def _fetch_pass(self, fetcher: Fetcher, requests: list[FetchRequest]) -> None:
         """Fetch ``requests``; clean and settle each outcome as it comes."""
@@ -477,9 +478,7 @@ class Run:
                 links = await self.discover_all(fetcher)
             else:
                 self.summary.discovered = len(links)
-            now = self.clock()
-            for link in links:
-                self.state.mark_seen(link.url, link.source, now)
+            self.state.mark_all_seen(((link.url, link.source) for link in links), self.clock())
             self._asked = {link.url for link in links}
             self._follow_originals = follow_originals and not self.raw_only
             self.reporter.start("fetching", total=len(links))

@@ -11,7 +11,7 @@ import itertools
 import json
 import os
 import sqlite3
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -65,6 +65,11 @@ CREATE TABLE IF NOT EXISTS fingerprint_bands (
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS fingerprints_duplicate_of ON fingerprints (duplicate_of);
 """
+_SEEN = "INSERT INTO urls (url, source, first_seen, last_seen)"
+_SEEN_AGAIN = (
+    "ON CONFLICT (url) DO UPDATE SET last_seen = excluded.last_seen,"
+    " source = coalesce(excluded.source, urls.source)"
+)
 # A fingerprint cut into bands: two within k bits of each other agree on at least one of
 # k + 1 bands (pigeonhole), so a lookup reads a few index entries, never the whole table.
 _BANDS = (0, 11, 22, 33, 44, 54, 64)  # 6 bands: finds every pair within 5 bits
@@ -164,13 +169,22 @@ class StateDB:
         """Note that discovery saw ``url``; True when it is new."""
         stamp = _iso(when)
         new = not self.is_known(url)  # one writer, so nothing slips in between
-        self._write(
-            "INSERT INTO urls (url, source, first_seen, last_seen) VALUES (?, ?, ?, ?) "
-            "ON CONFLICT (url) DO UPDATE SET last_seen = excluded.last_seen, "
-            "source = coalesce(excluded.source, urls.source)",
-            (url, source, stamp, stamp),
-        )
+        self._write(f"{_SEEN} VALUES (?, ?, ?, ?) {_SEEN_AGAIN}", (url, source, stamp, stamp))
         return new
+
+    def mark_all_seen(self, urls: Iterable[tuple[str, str | None]], when: datetime) -> None:
+        """`mark_seen` for every (url, source), in one transaction: a run's 10,000 links
+        cost one commit, not 20,000 statements each its own, before the first fetch."""
+        stamp = _iso(when)
+        try:
+            with self._db:
+                self._db.execute("BEGIN")
+                self._db.executemany(
+                    f"{_SEEN} VALUES (?, ?, ?, ?) {_SEEN_AGAIN}",
+                    ((url, source, stamp, stamp) for url, source in urls),
+                )
+        except sqlite3.Error as exc:
+            raise self._error(exc, "write") from exc
 
     def conditional(self, url: str) -> tuple[str | None, str | None] | None:
         """(ETag, Last-Modified) to send back for ``url``, or None when we have neither."""

@@ -74,33 +74,57 @@ class Result:
     note: str = ""
 
 
-def _tree_rss(process: psutil.Process) -> int:
+def _tree_rss(process: psutil.Process, peaks: dict[int, tuple[str, int]]) -> int:
+    """The RSS of ``process`` and its descendants; each one's peak goes into ``peaks``."""
     total = 0
     for member in [process, *process.children(recursive=True)]:
         try:
-            total += member.memory_info().rss
+            rss = member.memory_info().rss
+            role = peaks[member.pid][0] if member.pid in peaks else _role(member, process)
         except (psutil.NoSuchProcess, psutil.AccessDenied):
             continue
+        total += rss
+        peaks[member.pid] = (role, max(rss, peaks.get(member.pid, (role, 0))[1]))
     return total
+
+
+def _role(member: psutil.Process, root: psutil.Process) -> str:
+    if member.pid == root.pid:
+        return "main"
+    line = " ".join(member.cmdline())
+    for module, role in (("cleaning_worker", "clean"), ("warc_writer", "warc")):
+        if module in line:
+            return role
+    return "child"
+
+
+def _breakdown(peaks: dict[int, tuple[str, int]]) -> str:
+    """Peak RSS by role, e.g. "main 94 + clean 199+181 + warc 28" (MB)."""
+    roles: dict[str, list[int]] = {}
+    for role, rss in peaks.values():
+        roles.setdefault(role, []).append(round(rss / 2**20))
+    return " + ".join(f"{role} {'+'.join(map(str, sizes))}" for role, sizes in roles.items())
 
 
 def _timed(
     command: list[str], cwd: Path, stdout: Path | None = None
 ) -> tuple[float, float, float, int, str]:
     """(wall s, CPU s, peak tree RSS MB, exit code, stdout) of one command; its stdout
-    goes to the file ``stdout`` instead when given (and "" is returned)."""
+    goes to the file ``stdout`` instead when given (and "" is returned). The peak RSS of
+    each process of the tree, by role, is printed on a line of its own."""
     sink = stdout.open("w", encoding="utf-8") if stdout is not None else subprocess.PIPE
     started = time.perf_counter()
     child = subprocess.Popen(command, cwd=cwd, stdout=sink, stderr=subprocess.DEVNULL, text=True)
     watched = psutil.Process(child.pid)
     peak = 0
+    peaks: dict[int, tuple[str, int]] = {}
     done = threading.Event()
 
     def sample() -> None:
         nonlocal peak
         while not done.is_set():
             try:
-                peak = max(peak, _tree_rss(watched))
+                peak = max(peak, _tree_rss(watched, peaks))
             except psutil.NoSuchProcess:
                 return
             done.wait(0.02)
@@ -116,6 +140,7 @@ def _timed(
     sampler.join()
     child.returncode = os.waitstatus_to_exitcode(status)
     cpu = usage.ru_utime + usage.ru_stime
+    print(f"   peak RSS by process (MB): {_breakdown(peaks)}", flush=True)
     return wall, cpu, peak / 2**20, child.returncode, out
 
 

@@ -45,10 +45,10 @@ from scraper.settings import Settings
 from scraper.store.duplicates import Unset, mark_duplicate
 from scraper.store.records import (
     clean_path,
+    dumped_json,
     load_json,
     remove_stale_temp_files,
     save_reject,
-    to_json,
     write_atomic,
 )
 from scraper.store.state import StateDB
@@ -425,7 +425,7 @@ class Run:
                 if _comparable(old) == _comparable(new):
                     return Outcome.UNCHANGED
             outcome = Outcome.UPDATED
-        write_atomic(path, to_json(article))
+        write_atomic(path, dumped_json(new))
         relative = str(path.relative_to(self.data_dir))
         for previous in replaces:
             if previous and previous != relative:

@@ -7,11 +7,12 @@ Timestamps are ISO 8601 UTC strings, which sort as time does.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
 import os
 import sqlite3
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -144,6 +145,16 @@ class StateDB:
             )
         return StorageError(f"cannot {doing} state database {self.path}: {exc}")
 
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[None]:
+        """Statements that commit together (or not at all); a failure is a StorageError."""
+        try:
+            with self._db:
+                self._db.execute("BEGIN")
+                yield
+        except sqlite3.Error as exc:
+            raise self._error(exc, "write") from exc
+
     def _write(self, sql: str, params: tuple[Any, ...]) -> sqlite3.Cursor:
         try:
             return self._db.execute(sql, params)
@@ -176,15 +187,11 @@ class StateDB:
         """`mark_seen` for every (url, source), in one transaction: a run's 10,000 links
         cost one commit, not 20,000 statements each its own, before the first fetch."""
         stamp = _iso(when)
-        try:
-            with self._db:
-                self._db.execute("BEGIN")
-                self._db.executemany(
-                    f"{_SEEN} VALUES (?, ?, ?, ?) {_SEEN_AGAIN}",
-                    ((url, source, stamp, stamp) for url, source in urls),
-                )
-        except sqlite3.Error as exc:
-            raise self._error(exc, "write") from exc
+        with self._transaction():
+            self._db.executemany(
+                f"{_SEEN} VALUES (?, ?, ?, ?) {_SEEN_AGAIN}",
+                ((url, source, stamp, stamp) for url, source in urls),
+            )
 
     def conditional(self, url: str) -> tuple[str | None, str | None] | None:
         """(ETag, Last-Modified) to send back for ``url``, or None when we have neither."""
@@ -293,30 +300,36 @@ class StateDB:
         return [_fingerprint_row(row) for row in rows]
 
     def save_fingerprint(self, row: FingerprintRow) -> None:
-        """Store (or replace) a record's fingerprint; it keeps its place in saving order."""
-        self._write(
-            "INSERT INTO fingerprints (record_id, record_path, body, lead, rank, truncated,"
-            " duplicate_of) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (record_id) DO UPDATE SET"
-            " record_path = excluded.record_path, body = excluded.body, lead = excluded.lead,"
-            " rank = excluded.rank, truncated = excluded.truncated,"
-            " duplicate_of = excluded.duplicate_of",
-            (
-                row.record_id,
-                row.record_path,
-                _signed(row.body),
-                _signed(row.lead),
-                row.rank,
-                row.truncated,
-                row.duplicate_of,
-            ),
-        )
-        self._write("DELETE FROM fingerprint_bands WHERE record_id = ?", (row.record_id,))
-        for kind, value in ((0, row.body), (1, row.lead)):
-            for band, key in band_keys(value):
-                self._write(
-                    "INSERT OR IGNORE INTO fingerprint_bands VALUES (?, ?, ?, ?)",
-                    (kind, band, key, row.record_id),
-                )
+        """Store (or replace) a record's fingerprint; it keeps its place in saving order.
+
+        One transaction for the row and its 12 band keys: one commit a saved record, not 14.
+        """
+        with self._transaction():
+            self._db.execute(
+                "INSERT INTO fingerprints (record_id, record_path, body, lead, rank, truncated,"
+                " duplicate_of) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (record_id) DO UPDATE"
+                " SET record_path = excluded.record_path, body = excluded.body,"
+                " lead = excluded.lead, rank = excluded.rank, truncated = excluded.truncated,"
+                " duplicate_of = excluded.duplicate_of",
+                (
+                    row.record_id,
+                    row.record_path,
+                    _signed(row.body),
+                    _signed(row.lead),
+                    row.rank,
+                    row.truncated,
+                    row.duplicate_of,
+                ),
+            )
+            self._db.execute("DELETE FROM fingerprint_bands WHERE record_id = ?", (row.record_id,))
+            self._db.executemany(
+                "INSERT OR IGNORE INTO fingerprint_bands VALUES (?, ?, ?, ?)",
+                (
+                    (kind, band, key, row.record_id)
+                    for kind, value in ((0, row.body), (1, row.lead))
+                    for band, key in band_keys(value)
+                ),
+            )
 
     def set_duplicate_of(self, record_id: str, original: str | None) -> None:
         self._write(
@@ -324,8 +337,9 @@ class StateDB:
         )
 
     def forget_fingerprint(self, record_id: str) -> None:
-        self._write("DELETE FROM fingerprint_bands WHERE record_id = ?", (record_id,))
-        self._write("DELETE FROM fingerprints WHERE record_id = ?", (record_id,))
+        with self._transaction():
+            self._db.execute("DELETE FROM fingerprint_bands WHERE record_id = ?", (record_id,))
+            self._db.execute("DELETE FROM fingerprints WHERE record_id = ?", (record_id,))
 
     # Runs
 

@@ -54,3 +54,28 @@ def test_the_reads_of_one_more_copy_do_not_grow_with_the_copies_saved(tmp_path: 
             counts.append(len(statements))
         state._db.set_trace_callback(None)
     assert counts[-1] == counts[4], counts
+
+
+def _commits(statements: list[str]) -> int:
+    """Commits in a trace of statements: a BEGIN ... COMMIT block is one, and so is every
+    write outside a block (autocommit)."""
+    commits, inside = 0, False
+    for statement in statements:
+        word = statement.split(None, 1)[0].upper()
+        if word == "BEGIN":
+            inside = True
+        elif word == "COMMIT":
+            inside, commits = False, commits + 1
+        elif word in ("INSERT", "UPDATE", "DELETE") and not inside:
+            commits += 1
+    return commits
+
+
+def test_indexing_a_record_is_one_commit(tmp_path: Path) -> None:
+    with StateDB(tmp_path / "state.sqlite") as state:
+        _save(state, tmp_path, _copy(0))
+        statements: list[str] = []
+        state._db.set_trace_callback(statements.append)
+        _save(state, tmp_path, _copy(1))
+        state._db.set_trace_callback(None)
+    assert _commits(statements) == 1, statements

@@ -143,6 +143,14 @@ def prune(tree: HTMLParser) -> None:
 
     Every ``<br>`` becomes a break mark in the text, so that lines survive text extraction.
     """
+    # A table in a <figure> (block editors wrap every table in one) is article text: the
+    # figure goes, the table stays.
+    for table in tree.css("figure table"):
+        figure = table.parent
+        while figure is not None and figure.tag != "figure":
+            figure = figure.parent
+        if figure is not None:
+            figure.unwrap()
     tree.strip_tags(list(noise_data().drop_tags))
     for node in tree.css("br"):
         node.replace_with(_BREAK)
@@ -418,10 +426,17 @@ def _lead_blocks(container: Node, title: str | None) -> list[str]:
 
 @dataclass(frozen=True)
 class ScoredBody:
-    """The scorer's answer and how sure it can be: the container's share of the page's prose."""
+    """The scorer's answer and how sure it can be.
+
+    ``prose_share`` is the container's share of the page's paragraph prose;
+    ``text_share`` the answer's share of all the page's visible text, which catches
+    what the first misses: an article written outside paragraphs (text runs between
+    ``<div>``s) next to one short ``<p>`` that then holds "all" the prose.
+    """
 
     text: str
     prose_share: float
+    text_share: float = 1.0
 
 
 def extract_body(tree: HTMLParser, title: str | None = None) -> ScoredBody | None:
@@ -439,8 +454,12 @@ def extract_body(tree: HTMLParser, title: str | None = None) -> ScoredBody | Non
         return None
     container, prose = found
     share = prose.get(container.mem_id, 0) / max(1, prose.get(root.mem_id, 0))
+    # Read before the container's boilerplate goes: the page as pruned, spaces not counted.
+    page_chars = len("".join(root.text(deep=True).split()))
     lead = lead_blocks(container, title)
     blocks = [*_lead_blocks(container, title), *container_blocks(container, title, prose, loose)]
     blocks = [*(text for text in lead if text not in blocks), *blocks]
     text = "\n\n".join(blocks)
-    return ScoredBody(text, share) if text else None
+    if not text:
+        return None
+    return ScoredBody(text, share, len("".join(text.split())) / max(1, page_chars))

@@ -41,6 +41,13 @@ def normalize_date(raw: str | None, formats: list[str] | tuple[str, ...] = ()) -
         return None
 
 
+def is_bare_date(text: str) -> bool:
+    """True for a text that is a date and nothing else ("2024-05-03", not "Notes (2024-05-03)")."""
+    if normalize_date(text) is None:
+        return False
+    return not any(char.isalnum() for char in _ISO_PREFIX.sub("", text, count=1))
+
+
 def parse_iso_date(value: str) -> date | datetime:
     """Parse an ISO 8601 date or datetime; a date-only value stays a `date`."""
     value = value.strip()

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import functools
 import re
+from typing import TYPE_CHECKING
 
-from py3langid.langid import MODEL_FILE, LanguageIdentifier
+if TYPE_CHECKING:
+    from py3langid.langid import LanguageIdentifier
 
 # Below this many letters the detector guesses (a headline alone is often misread).
 _MIN_LETTERS = 50
@@ -19,6 +21,9 @@ _LETTER = re.compile(r"\w", re.UNICODE)
 @functools.cache
 def _identifier() -> LanguageIdentifier:
     """Loaded once per process (~1 s): only pages that declare no language pay for it."""
+    # py3langid and numpy are imported here for the same reason (~0.15 s at import).
+    from py3langid.langid import MODEL_FILE, LanguageIdentifier
+
     return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from cleaner.dates import normalize_date
+from cleaner.dates import is_bare_date
 from cleaner.noise import normalize_text, text_key
 
 # Spaced separators ("Title | Site", "Title * Site"), and bars that need no spaces; Korean
@@ -93,7 +93,7 @@ def choose_title(
         if not text or text_key(text) in site_keys:
             continue
         stripped = strip_section(strip_site_name(text, names, host), section_names)
-        if stripped and normalize_date(stripped) is None:
+        if stripped and not is_bare_date(stripped):
             return _confirmed_prefix(stripped, texts)
     return None
 

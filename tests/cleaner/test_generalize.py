@@ -61,6 +61,21 @@ def test_the_date_fallback_searches_the_text_extensively() -> None:
     assert article.date == "2025-03-03"
 
 
+def test_the_extensive_date_search_runs_on_a_page_big_with_scripts() -> None:
+    # 150,000 characters of inline script, a few thousand of text: the size that counts
+    # for the search is the text's.
+    paragraphs = "".join(f"<p>{text}</p>" for text in _PROSE)
+    body = (
+        "<article><h1>Pool stays open</h1>"
+        f"<p>Filed on March 3, 2025, in Town news</p>{paragraphs}</article>"
+    )
+    head = "<script>var config = {" + "'key': 'value', " * 10_000 + "};</script>"
+
+    article = extract(_page(body, head), url="https://courier.example/pool", fetched_at=_FETCHED)
+
+    assert article.date == "2025-03-03"
+
+
 # 6. Newlines --------------------------------------------------------------------------
 
 
@@ -131,6 +146,21 @@ def test_an_article_in_div_paragraphs_beats_an_author_note_in_p() -> None:
     )
 
     assert _body_of(body).split("\n\n")[1:9] == [*_PROSE, *_MORE]
+
+
+def test_text_runs_between_blocks_beat_an_author_note_in_p() -> None:
+    # The article is bare text between <div>s (images, ad slots), its paragraphs split
+    # by empty <span>s; the one <p> on the page is the author's note, "all" the prose.
+    runs = "<span class='br'></span>".join([*_PROSE, *_MORE])
+    body = (
+        "<article><h1>Pool stays open</h1><div class='story'>"
+        "<div class='photo'><img src='/pool.jpg' alt=''></div>"
+        f"{runs}<div class='ad-slot'></div>{_NOTE}</div></article>"
+    )
+
+    text = _body_of(body)
+
+    assert all(sentence in text for sentence in [*_PROSE, *_MORE])
 
 
 # 2. Deletion rules ---------------------------------------------------------------------
@@ -238,6 +268,27 @@ def test_an_article_that_is_a_table_and_a_list_keeps_them() -> None:
     assert "Bridge repairs" not in text
 
 
+def test_a_table_inside_a_figure_is_kept() -> None:
+    # Block editors wrap every table in a <figure>; figures (images) are dropped, tables not.
+    rows = "".join(
+        f"<tr><td>{day}</td><td>{hours}</td></tr>"
+        for day, hours in [("Monday", "6:30 to 21:00"), ("Saturday", "8:00 to 18:00")]
+    )
+    paragraphs = [f"<p>{text}</p>" for text in _PROSE]
+    body = (
+        f"<article><h1>Pool stays open</h1>{paragraphs[0]}{paragraphs[1]}"
+        f"<figure class='wp-block-table'><table>{rows}</table>"
+        "<figcaption>Opening hours from June</figcaption></figure>"
+        f"{paragraphs[2]}<figure><img src='/pool.jpg'><figcaption>The pool in 1968"
+        f"</figcaption></figure>{paragraphs[3]}</article>"
+    )
+
+    text = _body_of(body)
+
+    assert "Saturday" in text and "8:00 to 18:00" in text
+    assert "The pool in 1968" not in text
+
+
 # 7. Titles -----------------------------------------------------------------------------
 
 
@@ -246,6 +297,21 @@ def test_a_closing_guillemet_is_not_a_site_separator() -> None:
         assert choose_title([title], ["Stadtanzeiger"], "www.stadtanzeiger.example") == (
             title.removesuffix(" | Stadtanzeiger")
         )
+
+
+def test_a_title_holding_a_date_is_still_a_title() -> None:
+    # A newsletter names each issue by its date; only a title that is nothing but a
+    # date is refused (a page whose <h1> is its date stamp).
+    head = "<meta property='og:title' content='Valley Notes: The pool (2025-03-03)'>"
+    paragraphs = "".join(f"<p>{text}</p>" for text in _PROSE)
+    page = _page(f"<article><h1>2025-03-03</h1>{paragraphs}</article>", head).replace(
+        "<title>Pool stays open</title>", "<title>Valley Notes: The pool (2025-03-03)</title>"
+    )
+
+    article = extract(page, url="https://courier.example/pool", fetched_at=_FETCHED)
+
+    assert article.title == "Valley Notes: The pool (2025-03-03)"
+    assert choose_title(["2025-03-03", "The pool"], []) == "The pool"
 
 
 # 8. Authors ----------------------------------------------------------------------------

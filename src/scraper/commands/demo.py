@@ -15,6 +15,7 @@ from scraper.demo.site import DemoSite
 from scraper.discovery.sources import Source, SourcesConfig
 from scraper.errors import StorageError
 from scraper.fetch.http import utc_now
+from scraper.jobs.cleaning import CleaningUnavailable
 from scraper.jobs.run import run_once, summary_text
 from scraper.settings import Politeness, Settings
 from scraper.store.lock import LockHeld, RunLock
@@ -95,7 +96,7 @@ def run_demo(data_dir: Path, port: int, options: Options) -> None:
                 summary = asyncio.run(
                     run_once(config, config.sources, reporter=reporter, clock=utc_now)
                 )
-        except LockHeld as exc:
+        except (LockHeld, CleaningUnavailable) as exc:
             fail(ExitCode.CANNOT_START, str(exc))
         except StorageError as exc:
             fail(ExitCode.OUTPUT, str(exc))

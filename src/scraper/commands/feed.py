@@ -76,8 +76,8 @@ def feed(
     """
     if source is None and columnist is None:
         fail(ExitCode.USAGE, "choose the feed: --source NAME or --columnist NAME")
-    clean_dir = options.settings().data_dir / "clean"
-    catalog = read_catalog(clean_dir)
+    data_dir = options.settings().data_dir
+    catalog, clean_dir = read_catalog(data_dir), data_dir / "clean"
     if catalog.unreadable:
         typer.echo(
             f"scraper: warning: {len(catalog.unreadable)} unreadable record(s) skipped,"

@@ -16,6 +16,7 @@ from scraper.discovery import Link
 from scraper.discovery.sources import SourcesConfig
 from scraper.errors import StorageError
 from scraper.fetch.http import utc_now
+from scraper.jobs.cleaning import CleaningUnavailable
 from scraper.jobs.run import Outcome, run_once
 from scraper.store.lock import LockHeld, RunLock
 
@@ -75,7 +76,7 @@ def fetch_many(
                     raw_only=raw_only,
                 )
             )
-    except LockHeld as exc:
+    except (LockHeld, CleaningUnavailable) as exc:
         fail(ExitCode.CANNOT_START, str(exc))
     except StorageError as exc:
         fail(ExitCode.OUTPUT, str(exc))

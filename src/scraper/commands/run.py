@@ -23,6 +23,7 @@ from scraper.commands.exitcodes import ExitCode
 from scraper.discovery.sources import load_sources
 from scraper.errors import ConfigError, StorageError
 from scraper.fetch.http import utc_now
+from scraper.jobs.cleaning import CleaningUnavailable
 from scraper.jobs.cluster import ClusterUnavailable, DaskNotInstalled, dask_executor, parse_cluster
 from scraper.jobs.progress import printable
 from scraper.jobs.run import dry_run as discover_only
@@ -127,7 +128,7 @@ def run(
                     raw_only=raw_only,
                 )
             )
-    except (LockHeld, ClusterUnavailable) as exc:
+    except (LockHeld, ClusterUnavailable, CleaningUnavailable) as exc:
         fail(ExitCode.CANNOT_START, str(exc))
     except DaskNotInstalled as exc:
         fail(ExitCode.USAGE, str(exc))

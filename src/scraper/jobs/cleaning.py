@@ -8,6 +8,9 @@ requests). Each worker (`scraper.jobs.cleaning_worker`) holds one page at a time
 pool knows which page a worker is on and since when: a worker still busy past
 ``deadline`` seconds is killed and replaced, and its page becomes a `Reject` saying so.
 A worker that dies (a crash in a C parser, the OOM killer) costs its one page the same way.
+Workers that die before they are ready (a broken install: the cleaner cannot be imported)
+are started again a few times, then the pool gives up with `CleaningUnavailable` instead
+of starting processes for ever while the run waits.
 
 `InlineCleaner` is the same interface in this process, for one-off commands and
 ``--workers 0`` (no deadline then beyond the cleaner's own input caps).
@@ -29,6 +32,7 @@ from typing import NamedTuple, Protocol, Self
 
 from cleaner import Article, Reject, RejectReason
 from cleaner.fingerprint import Fingerprint
+from scraper.errors import ScraperError
 from scraper.fetch.http import FetchedPage
 from scraper.jobs.cleaning_worker import FRAME, frame
 from scraper.jobs.pipeline import clean_page
@@ -36,6 +40,13 @@ from scraper.store.duplicates import Unset, article_fingerprint
 
 Clean = Callable[[FetchedPage], Article | Reject]
 Result = Article | Reject
+
+# Workers dying before they are ready, in a row, before the pool gives up.
+_MAX_FAILED_STARTS = 3
+
+
+class CleaningUnavailable(ScraperError):
+    """No cleaning worker could start: nothing can be cleaned in this run."""
 
 
 class Cleaned(NamedTuple):
@@ -130,6 +141,8 @@ class CleaningPool:
         # over in microseconds); more would only hold more bodies in this process.
         self.max_queued = self.size if max_queued is None else max(0, max_queued)
         self.killed = 0  # workers killed past the deadline
+        self._failed_starts = 0  # workers dead before they were ready, in a row
+        self._unavailable: CleaningUnavailable | None = None
         self._spec = f"{clean.__module__}:{clean.__qualname__}"
         self._workers: list[_Worker] = []
         self._queue: deque[_Job] = deque()
@@ -169,6 +182,10 @@ class CleaningPool:
         return worker
 
     async def submit(self, page: FetchedPage) -> asyncio.Future[Cleaned]:
+        """Raises:
+        CleaningUnavailable: the workers cannot start."""
+        if self._unavailable is not None:
+            raise self._unavailable
         await self._room.acquire()
         assert self._loop is not None
         job = _Job(page, self._loop.create_future())
@@ -209,6 +226,11 @@ class CleaningPool:
             data = b""
         if not data:
             code = worker.process.poll()
+            if not worker.ready:
+                self._failed_starts += 1
+                if self._failed_starts >= _MAX_FAILED_STARTS:
+                    self._give_up(worker, code)
+                    return
             self._replace(
                 worker, RejectReason.NOT_ARTICLE, f"the cleaning process died (exit {code})"
             )
@@ -225,6 +247,7 @@ class CleaningPool:
     def _answered(self, worker: _Worker, answer: object) -> None:
         if answer == "ready":
             worker.ready = True
+            self._failed_starts = 0
         else:
             job = worker.job
             if worker.timer is not None:
@@ -249,6 +272,20 @@ class CleaningPool:
         if job is not None and page is not None and not job.future.done():
             job.future.set_result(Cleaned(_failed(page, reason, why), None))
         self._dispatch()
+
+    def _give_up(self, worker: _Worker, code: int | None) -> None:
+        """Fail every waiting page: ``worker`` was the last of too many failed starts."""
+        self._stop(worker)
+        self._workers.remove(worker)
+        self._unavailable = CleaningUnavailable(
+            f"cleaning workers exit before they are ready ({self._failed_starts} in a row, "
+            f"last exit status {code}); their error is on stderr above. "
+            "--workers 0 cleans in this process instead"
+        )
+        while self._queue:
+            job = self._queue.popleft()
+            if not job.future.done():
+                job.future.set_exception(self._unavailable)
 
     def _stop(self, worker: _Worker) -> None:
         assert self._loop is not None
@@ -285,4 +322,12 @@ class CleaningPool:
             self._queue.popleft().future.cancel()
 
 
-__all__ = ["Cleaned", "Cleaner", "CleaningPool", "InlineCleaner", "cleaned", "guarded"]
+__all__ = [
+    "Cleaned",
+    "Cleaner",
+    "CleaningPool",
+    "CleaningUnavailable",
+    "InlineCleaner",
+    "cleaned",
+    "guarded",
+]

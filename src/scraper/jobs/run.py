@@ -29,7 +29,15 @@ from scraper.discovery.sources import Source, SourcesConfig
 from scraper.errors import FetchError, StorageError
 from scraper.fetch.fetcher import Fetcher, FetchOutcome, FetchRequest
 from scraper.fetch.http import HTML_TYPES, Clock, address_policy
-from scraper.jobs.cleaning import Clean, Cleaned, Cleaner, CleaningPool, InlineCleaner, Result
+from scraper.jobs.cleaning import (
+    Clean,
+    Cleaned,
+    Cleaner,
+    CleaningPool,
+    CleaningUnavailable,
+    InlineCleaner,
+    Result,
+)
 from scraper.jobs.cluster import Executor
 from scraper.jobs.pipeline import (
     clean_page,
@@ -153,7 +161,7 @@ class Run:
         self._follow: dict[str, FetchRequest] = {}  # originals to fetch for their teasers
         self._waiting: dict[str, list[_Waiting]] = {}  # original URL -> teasers waiting on it
         self._arrived: set[str] = set()  # URLs whose outcome this run has settled
-        self._failure: StorageError | None = None
+        self._failure: StorageError | CleaningUnavailable | None = None
 
     # -- discovery ---------------------------------------------------------------------------
 
@@ -259,8 +267,8 @@ class Run:
         try:
             result, found = await future
             self._settle(request, None, page_hash, result, found)
-        except StorageError as exc:  # the fetch loop raises it: the run cannot save
-            self._failure = exc
+        except (StorageError, CleaningUnavailable) as exc:  # the fetch loop raises it:
+            self._failure = exc  # the run cannot save, or cannot clean
 
     # -- settling ----------------------------------------------------------------------------
 

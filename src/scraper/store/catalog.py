@@ -3,8 +3,6 @@ one columnist's, for the commands that publish them (``scraper feed``)."""
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -12,6 +10,7 @@ from pydantic import ValidationError
 
 from cleaner import Article
 from cleaner.noise import text_key
+from scraper.store.records import load_json, record_paths
 
 
 @dataclass
@@ -49,19 +48,13 @@ def _newest_first_key(article: Article) -> tuple[str, str]:
     return (day or fetched[:10], fetched)
 
 
-def _record_files(clean_dir: Path) -> Iterator[Path]:
-    # Temporary files of a write in progress start with a dot: not records yet.
-    return (path for path in sorted(clean_dir.glob("*/*.json")) if not path.name.startswith("."))
-
-
-def read_catalog(clean_dir: Path) -> Catalog:
-    """Every record under ``clean_dir`` (``data/clean``); a file that does not read or
-    validate as an Article is listed in ``unreadable``, never fatal."""
+def read_catalog(data_dir: Path) -> Catalog:
+    """Every record under ``data_dir``'s ``clean/``; a file that does not read or validate
+    as an Article is listed in ``unreadable``, never fatal."""
     catalog = Catalog()
-    for path in _record_files(clean_dir):
+    for path in record_paths(data_dir):
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-            catalog.articles.append(Article.model_validate(data))
-        except (OSError, UnicodeDecodeError, ValueError, ValidationError):
+            catalog.articles.append(Article.model_validate(load_json(path)))
+        except (OSError, ValueError, ValidationError):
             catalog.unreadable.append(path)
     return catalog

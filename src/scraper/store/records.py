@@ -84,14 +84,9 @@ def open_atomic(path: Path, *, binary: bool = False) -> Iterator[IO[Any]]:
         raise
 
 
-def iter_records(
-    data_dir: Path, on_error: Callable[[Path, str], None] | None = None
-) -> Iterator[dict[str, Any]]:
-    """Every saved record under ``data/clean/``, one at a time, by folder then file name.
-    A file that cannot be read or parsed goes to ``on_error`` (path, reason), skipped.
-
-    Memory: one record, plus the file names of one folder.
-    """
+def record_paths(data_dir: Path) -> Iterator[Path]:
+    """The record files under ``data/clean/``, by folder then file name (temporary files of
+    a write in progress start with a dot: not records yet). Memory: one folder's names."""
     clean = data_dir / "clean"
     if not clean.is_dir():
         return
@@ -102,14 +97,22 @@ def iter_records(
             if entry.name.endswith(".json") and not entry.name.startswith(".")
         )
         for name in names:
-            path = clean / folder / name
-            try:
-                record = load_json(path)
-            except (OSError, ValueError) as exc:
-                if on_error is not None:
-                    on_error(path, str(exc))
-                continue
-            yield record
+            yield clean / folder / name
+
+
+def iter_records(
+    data_dir: Path, on_error: Callable[[Path, str], None] | None = None
+) -> Iterator[dict[str, Any]]:
+    """Every saved record under ``data/clean/``, one at a time, in `record_paths` order.
+    A file that cannot be read or parsed goes to ``on_error`` (path, reason), skipped."""
+    for path in record_paths(data_dir):
+        try:
+            record = load_json(path)
+        except (OSError, ValueError) as exc:
+            if on_error is not None:
+                on_error(path, str(exc))
+            continue
+        yield record
 
 
 def write_atomic(path: Path, text: str) -> None:

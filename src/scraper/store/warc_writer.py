@@ -23,6 +23,8 @@ import asyncio
 import contextlib
 import fcntl
 import os
+import select
+import signal
 import subprocess
 import sys
 from collections import deque
@@ -37,6 +39,8 @@ from scraper.store.warc_writer_child import encode
 
 _PIPE_BYTES = 1024 * 1024  # Linux's default ceiling for an unprivileged pipe
 DEFAULT_MAX_QUEUED = 8 * 1024 * 1024  # past this, `append` waits for the writer
+# Held back during one write and its bookkeeping (see `_send_one`).
+_HELD_SIGNALS = {signal.SIGINT, signal.SIGTERM}
 
 
 class WarcWriterProcess:
@@ -95,6 +99,11 @@ class WarcWriterProcess:
         """The writer process, while it runs."""
         return self._child.pid if self._child is not None else None
 
+    @property
+    def queued(self) -> int:
+        """Bytes handed to `append` that the writer has not taken yet."""
+        return self._queued
+
     def append(self, page: FetchedPage) -> None:
         """Send the request and response of ``page`` to the writer.
 
@@ -138,16 +147,24 @@ class WarcWriterProcess:
     def _send_one(self) -> None:
         """One write of the oldest frame (or of what is left of it)."""
         head = self._queue[0]
+        # A Ctrl-C raised between the write and its bookkeeping would have `close` send
+        # those bytes again: a frame written twice, or garbled. The signals wait the few
+        # microseconds until both are done; the write never blocks (non-blocking pipe).
+        held = signal.pthread_sigmask(signal.SIG_BLOCK, _HELD_SIGNALS)
         try:
             sent = os.write(self._fd, head)
+            self._queued -= sent
+            if sent == len(head):
+                self._queue.popleft()
+            else:
+                self._queue[0] = head[sent:]
         except BrokenPipeError:
+            sent = -1
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, held)
+        if sent < 0:
             self._failure = self._child_failure()
-            raise self._failure from None
-        self._queued -= sent
-        if sent == len(head):
-            self._queue.popleft()
-        else:
-            self._queue[0] = head[sent:]
+            raise self._failure
 
     def _on_room(self) -> None:
         """Event loop callback: the pipe has room again."""
@@ -163,12 +180,10 @@ class WarcWriterProcess:
 
     def _send_all(self, until: int = 0) -> None:
         """Write what is queued down to ``until`` bytes, waiting for the writer to make room."""
-        os.set_blocking(self._fd, True)
-        try:
-            while self._queued > until:
+        while self._queued > until:
+            select.select([], [self._fd], [])  # the wait, where a Ctrl-C may land safely
+            with contextlib.suppress(BlockingIOError):
                 self._send_one()
-        finally:
-            os.set_blocking(self._fd, False)
         if not self._queue:
             self._unwatch()
 

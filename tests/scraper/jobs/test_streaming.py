@@ -24,7 +24,7 @@ from scraper.discovery import Link
 from scraper.discovery.sources import SourcesConfig
 from scraper.fetch.fetcher import Fetcher
 from scraper.fetch.http import utc_now
-from scraper.jobs.cleaning import CleaningPool
+from scraper.jobs.cleaning import CleaningPool, CleaningUnavailable
 from scraper.jobs.progress import Reporter
 from scraper.jobs.run import Run, run_once
 from scraper.settings import Settings
@@ -292,3 +292,34 @@ def test_the_workers_fingerprint_the_articles_so_the_event_loop_does_not(
         for path in sorted((settings.data_dir / "clean").rglob("*.json"))
     ]
     assert marks.count(None) == 1 and len({m for m in marks if m}) == 1
+
+
+def _unloadable(page: object) -> Reject:
+    raise AssertionError("never called: its workers cannot import it")
+
+
+# What a broken install looks like to a worker: the cleaner's module is not there.
+_unloadable.__module__ = "tests.scraper.jobs.no_such_module"
+
+
+def test_workers_that_cannot_start_fail_the_run_with_a_clear_error(
+    httpserver: HTTPServer, tmp_path: Path
+) -> None:
+    httpserver.expect_request("/robots.txt").respond_with_data("", status=404)
+    httpserver.expect_request(_COLUMNS).respond_with_handler(
+        lambda request: Response(article_html(1), mimetype="text/html")
+    )
+    settings = _settings(tmp_path)
+    run = run_once(
+        SourcesConfig(settings=settings),
+        [],
+        reporter=Reporter("plain", utc_now, io.StringIO()),
+        clock=utc_now,
+        links=[Link(url=url) for url in _urls(httpserver, 3)],
+        workers=2,
+        clean=_unloadable,
+    )
+
+    # Before, the pool started dying workers for ever and the run waited for them.
+    with pytest.raises(CleaningUnavailable, match="exit before they are ready"):
+        asyncio.run(asyncio.wait_for(run, timeout=60))

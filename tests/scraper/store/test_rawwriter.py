@@ -9,6 +9,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -49,22 +50,34 @@ def test_pages_written_by_the_child_read_back_in_order_and_rotate(tmp_path: Path
 def test_inside_an_event_loop_append_waits_only_past_the_cap_and_close_writes_everything(
     tmp_path: Path, max_queued: int
 ) -> None:
-    async def fetch_like() -> float:
-        longest = 0.0
+    async def fetch_like() -> int:
+        most = 0
         with WarcWriterProcess(tmp_path, max_queued=max_queued) as store:
-            for i in range(120):  # ~6 MB: more than the pipe holds
-                started = time.perf_counter()
-                store.append(_big_page(i))  # type: ignore[arg-type]
-                longest = max(longest, time.perf_counter() - started)
-                if i % 10 == 0:
-                    await asyncio.sleep(0)  # the loop sends the rest when the pipe has room
-        return longest
+            writer = store.pid
+            assert writer is not None
+            os.kill(writer, signal.SIGSTOP)  # a stalled writer takes nothing from the pipe
+            # It resumes in any case: an append waiting for it ends, and `most` tells.
+            resume = threading.Timer(0.5, os.kill, (writer, signal.SIGCONT))
+            resume.start()
+            try:
+                for i in range(120):  # ~6 MB: more than the pipe holds
+                    store.append(_big_page(i))  # type: ignore[arg-type]
+                    most = max(most, store.queued)
+                    if i % 10 == 0:
+                        await asyncio.sleep(0)  # the loop sends the rest when the pipe has room
+            finally:
+                resume.cancel()
+                os.kill(writer, signal.SIGCONT)
+        return most
 
-    longest = asyncio.run(fetch_like())
+    most = asyncio.run(fetch_like())
     pages = list(iter_pages(tmp_path))
     assert [p.body for p in pages] == [_column(i) for i in range(120)]
     if max_queued > 6_000_000:
-        assert longest < 0.05, "append waited for the writer"
+        # 6 MB appended, at most the 1 MB pipe taken: append kept the rest, it never waited
+        assert most > 4_000_000, most
+    else:
+        assert 0 < most <= max_queued, "past the cap, append waits for the writer"
 
 
 def test_a_frame_cut_by_a_dying_sender_is_dropped_whole(tmp_path: Path) -> None:
@@ -83,6 +96,7 @@ def test_a_frame_cut_by_a_dying_sender_is_dropped_whole(tmp_path: Path) -> None:
 
 _SENDER = """
 import sys
+import threading
 from pathlib import Path
 from scraper.store.warc_writer import WarcWriterProcess
 from tests.scraper.store.test_rawwriter import _big_page
@@ -164,6 +178,7 @@ def test_a_killed_writer_is_an_error_not_silence(tmp_path: Path) -> None:
 
 _INTERRUPTED = """
 import sys
+import threading
 from pathlib import Path
 from scraper.store.warc_writer import WarcWriterProcess
 from tests.scraper.store.test_rawwriter import _big_page

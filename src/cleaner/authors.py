@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from itertools import islice
 
 from selectolax.lexbor import LexborHTMLParser as HTMLParser
 from selectolax.lexbor import LexborNode as Node
@@ -116,8 +117,8 @@ def prefixed_byline(tree: HTMLParser, site_names: list[str]) -> list[str]:
         return []
     data = noise_data()
     bare = {prefix.rstrip(":") for prefix in data.author_prefixes}
-    lines = [normalize_text(line) for line in body.text(separator="\n").split("\n")]
-    lines = [line for line in lines if line][:_MAX_BYLINE_LINES]
+    normalized = (normalize_text(line) for line in body.text(separator="\n").split("\n"))
+    lines = list(islice(filter(None, normalized), _MAX_BYLINE_LINES))  # normalized as read
     for index, line in enumerate(lines):
         if len(line) > data.author_max_chars:
             continue

@@ -156,19 +156,31 @@ def json_ld_articles(tree: HTMLParser) -> list[dict[str, Any]]:
     return sorted(articles, key=lambda node: _types(node) == {"WebPage"})
 
 
-def _meta_all(tree: HTMLParser, key: str) -> list[str]:
-    values = []
-    for attr in ("property", "name", "itemprop"):
-        for node in tree.css(f'meta[{attr}="{key}"]'):
-            content = _string(node.attributes.get("content"))
-            if content:
-                values.append(content)
-    return values
+_META_KEYS = ("property", "name", "itemprop")
 
 
-def _meta(tree: HTMLParser, *keys: str) -> str | None:
+def _meta_index(tree: HTMLParser) -> dict[tuple[str, str], list[str]]:
+    """The non-empty contents of the page's ``<meta>`` tags by (attribute, key), in page
+    order: one walk over them instead of three selector queries per key looked up."""
+    index: dict[tuple[str, str], list[str]] = {}
+    for node in tree.css("meta"):
+        attributes = node.attributes
+        content = _string(attributes.get("content"))
+        if content:
+            for attr in _META_KEYS:
+                key = attributes.get(attr)
+                if key is not None:
+                    index.setdefault((attr, key), []).append(content)
+    return index
+
+
+def _meta_all(metas: dict[tuple[str, str], list[str]], key: str) -> list[str]:
+    return [value for attr in _META_KEYS for value in metas.get((attr, key), ())]
+
+
+def _meta(metas: dict[tuple[str, str], list[str]], *keys: str) -> str | None:
     for key in keys:
-        values = _meta_all(tree, key)
+        values = _meta_all(metas, key)
         if values:
             return values[0]
     return None
@@ -215,21 +227,22 @@ def read_metadata(tree: HTMLParser) -> PageMetadata:
             # An agency credited as author ("SDA", "dpa") is an Organization too, not the site.
             if name and (name not in meta.organisation_authors or name == meta.publisher):
                 meta.site_names.append(name)
-    meta.og_title = _meta(tree, "og:title", "twitter:title")
+    metas = _meta_index(tree)
+    meta.og_title = _meta(metas, "og:title", "twitter:title")
     meta.title = meta.og_title or meta.ld_title
-    meta.date_raw = meta.date_raw or _meta(tree, *_DATE_KEYS)
-    meta.sections.extend(_meta_all(tree, "article:section"))
-    meta.description = meta.description or _meta(tree, *_DESCRIPTION_KEYS)
-    meta.image = meta.image or _meta(tree, *_IMAGE_KEYS)
-    meta.date_modified_raw = meta.date_modified_raw or _meta(tree, *_MODIFIED_KEYS)
+    meta.date_raw = meta.date_raw or _meta(metas, *_DATE_KEYS)
+    meta.sections.extend(_meta_all(metas, "article:section"))
+    meta.description = meta.description or _meta(metas, *_DESCRIPTION_KEYS)
+    meta.image = meta.image or _meta(metas, *_IMAGE_KEYS)
+    meta.date_modified_raw = meta.date_modified_raw or _meta(metas, *_MODIFIED_KEYS)
     if not meta.tags:
         for key in _TAG_KEYS:
-            meta.tags = [tag for value in _meta_all(tree, key) for tag in _keywords(value)]
+            meta.tags = [tag for value in _meta_all(metas, key) for tag in _keywords(value)]
             if meta.tags:
                 break
     for key in _AUTHOR_KEYS:
-        meta.meta_authors.extend(a for a in _meta_all(tree, key) if "://" not in a)
-    site_name = _meta(tree, "og:site_name", "application-name")
+        meta.meta_authors.extend(a for a in _meta_all(metas, key) if "://" not in a)
+    site_name = _meta(metas, "og:site_name", "application-name")
     meta.publisher = meta.publisher or site_name
     meta.site_names.extend(name for name in (site_name, meta.publisher) if name)
     root = tree.css_first("html")

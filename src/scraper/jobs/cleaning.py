@@ -28,13 +28,15 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from types import TracebackType
-from typing import Protocol, Self
+from typing import NamedTuple, Protocol, Self
 
 from cleaner import Article, Reject, RejectReason
+from cleaner.fingerprint import Fingerprint
 from scraper.errors import ScraperError
 from scraper.fetch.http import FetchedPage
 from scraper.jobs.cleaning_worker import FRAME, frame
 from scraper.jobs.pipeline import clean_page
+from scraper.store.duplicates import Unset, article_fingerprint
 
 Clean = Callable[[FetchedPage], Article | Reject]
 Result = Article | Reject
@@ -47,10 +49,18 @@ class CleaningUnavailable(ScraperError):
     """No cleaning worker could start: nothing can be cleaned in this run."""
 
 
+class Cleaned(NamedTuple):
+    """A page's outcome and, for an article, its near-duplicate fingerprint: computed in
+    the worker too, as it costs milliseconds a page the event loop would otherwise pay."""
+
+    result: Result
+    fingerprint: Fingerprint | Unset | None = Unset.UNSET
+
+
 class Cleaner(Protocol):
     """Where the run sends pages to be cleaned."""
 
-    async def submit(self, page: FetchedPage) -> asyncio.Future[Result]:
+    async def submit(self, page: FetchedPage) -> asyncio.Future[Cleaned]:
         """Queue ``page`` (waiting while the queue is full); the future holds its result."""
         ...
 
@@ -67,22 +77,34 @@ def guarded(clean: Clean, page: FetchedPage) -> Result:
         return _failed(page, RejectReason.NOT_ARTICLE, f"the cleaner failed: {exc!r}")
 
 
+def cleaned(clean: Clean, page: FetchedPage) -> Cleaned:
+    """`guarded`, with the fingerprint of an article (left unset if computing it fails:
+    the saver then computes it, and fails, as it always did)."""
+    result = guarded(clean, page)
+    if not isinstance(result, Article):
+        return Cleaned(result, None)
+    try:
+        return Cleaned(result, article_fingerprint(result))
+    except Exception:
+        return Cleaned(result)
+
+
 class InlineCleaner:
     """Cleans in this process, at once."""
 
     def __init__(self, clean: Clean = clean_page) -> None:
         self._clean = clean
 
-    async def submit(self, page: FetchedPage) -> asyncio.Future[Result]:
-        future: asyncio.Future[Result] = asyncio.get_running_loop().create_future()
-        future.set_result(guarded(self._clean, page))
+    async def submit(self, page: FetchedPage) -> asyncio.Future[Cleaned]:
+        future: asyncio.Future[Cleaned] = asyncio.get_running_loop().create_future()
+        future.set_result(cleaned(self._clean, page))
         return future
 
 
 @dataclass
 class _Job:
     page: FetchedPage | None
-    future: asyncio.Future[Result]
+    future: asyncio.Future[Cleaned]
 
 
 @dataclass
@@ -159,7 +181,7 @@ class CleaningPool:
         self._loop.add_reader(process.stdout.fileno(), self._on_readable, worker)
         return worker
 
-    async def submit(self, page: FetchedPage) -> asyncio.Future[Result]:
+    async def submit(self, page: FetchedPage) -> asyncio.Future[Cleaned]:
         """Raises:
         CleaningUnavailable: the workers cannot start."""
         if self._unavailable is not None:
@@ -248,7 +270,7 @@ class CleaningPool:
         self._stop(worker)
         self._workers[self._workers.index(worker)] = self._start()
         if job is not None and page is not None and not job.future.done():
-            job.future.set_result(_failed(page, reason, why))
+            job.future.set_result(Cleaned(_failed(page, reason, why), None))
         self._dispatch()
 
     def _give_up(self, worker: _Worker, code: int | None) -> None:
@@ -300,4 +322,12 @@ class CleaningPool:
             self._queue.popleft().future.cancel()
 
 
-__all__ = ["Cleaner", "CleaningPool", "CleaningUnavailable", "InlineCleaner", "guarded"]
+__all__ = [
+    "Cleaned",
+    "Cleaner",
+    "CleaningPool",
+    "CleaningUnavailable",
+    "InlineCleaner",
+    "cleaned",
+    "guarded",
+]

@@ -1,7 +1,8 @@
 """A cleaning worker: ``python -m scraper.jobs.cleaning_worker MODULE:FUNCTION``.
 
 Reads pages from stdin, one frame each (a 4-byte length, then a pickled `FetchedPage`),
-and answers each with one frame holding its `Article` or `Reject`, until end of file.
+and answers each with one frame holding its `Cleaned` (the `Article` or `Reject`, and
+an article's near-duplicate fingerprint), until end of file.
 The pool (`scraper.jobs.cleaning`) sends a page only to an idle worker, so the order of
 answers is the order of pages. A plain ``-m`` process, not `multiprocessing`: it never
 re-imports the caller's main module, and it imports only what cleaning needs.
@@ -71,14 +72,14 @@ def serve(spec: str) -> None:
     # Answers go on a private copy of stdout; whatever a library prints goes to stderr.
     answers = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)
-    from scraper.jobs.cleaning import guarded
+    from scraper.jobs.cleaning import cleaned
 
     clean = load_function(spec)
     _warm_up()
     answers.write(frame("ready"))
     answers.flush()
     while (data := read_frame(sys.stdin.buffer)) is not None:
-        answers.write(frame(guarded(clean, pickle.loads(data))))
+        answers.write(frame(cleaned(clean, pickle.loads(data))))
         answers.flush()
 
 

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from cleaner import Article, Reject, RejectReason, canonicalize_url
+from cleaner.fingerprint import Fingerprint
 from scraper.discovery import Link, discover, fetcher_fetch
 from scraper.discovery.sources import Source, SourcesConfig
 from scraper.errors import FetchError, StorageError
@@ -30,6 +31,7 @@ from scraper.fetch.fetcher import Fetcher, FetchOutcome, FetchRequest
 from scraper.fetch.http import HTML_TYPES, Clock, address_policy
 from scraper.jobs.cleaning import (
     Clean,
+    Cleaned,
     Cleaner,
     CleaningPool,
     CleaningUnavailable,
@@ -48,13 +50,13 @@ from scraper.jobs.progress import Reporter
 from scraper.jobs.sharded import fetch_on_cluster
 from scraper.jobs.summary import Outcome, RunSummary, summary_json, summary_text
 from scraper.settings import Settings
-from scraper.store.duplicates import mark_duplicate
+from scraper.store.duplicates import Unset, mark_duplicate
 from scraper.store.records import (
     clean_path,
+    dumped_json,
     load_json,
     remove_stale_temp_files,
     save_reject,
-    to_json,
     write_atomic,
 )
 from scraper.store.state import StateDB
@@ -116,6 +118,7 @@ class _Waiting:
     url: str
     page_hash: str
     article: Article
+    found: Fingerprint | Unset | None = Unset.UNSET  # its fingerprint, when known
 
 
 class Run:
@@ -213,7 +216,8 @@ class Run:
             last_modified=page.header("last-modified"),
             when=page.fetched_at,
         )
-        return content_hash(page.body)
+        # Raw only: nothing compares the hash (reclean computes its own), so do not pay it.
+        return "" if self.raw_only else content_hash(page.body)
 
     async def _fetch_pass(self, fetcher: Fetcher, requests: list[FetchRequest]) -> None:
         """Fetch ``requests``; clean and settle each outcome as it comes."""
@@ -258,10 +262,11 @@ class Run:
             raise self._failure
 
     async def _when_clean(
-        self, request: FetchRequest, page_hash: str | None, future: asyncio.Future[Result]
+        self, request: FetchRequest, page_hash: str | None, future: asyncio.Future[Cleaned]
     ) -> None:
         try:
-            self._settle(request, None, page_hash, await future)
+            result, found = await future
+            self._settle(request, None, page_hash, result, found)
         except (StorageError, CleaningUnavailable) as exc:  # the fetch loop raises it:
             self._failure = exc  # the run cannot save, or cannot clean
 
@@ -281,8 +286,10 @@ class Run:
         error: FetchError | None,
         page_hash: str | None,
         result: Result | None,
+        found: Fingerprint | Unset | None = Unset.UNSET,
     ) -> None:
-        """Decide and save what one fetched URL becomes (None: nothing new to clean)."""
+        """Decide and save what one fetched URL becomes (None: nothing new to clean);
+        ``found``: an article's fingerprint, when the worker computed it."""
         url = request.url
         self._arrived.add(url)
         if url in self._asked:
@@ -298,18 +305,27 @@ class Run:
                 self._count(Outcome.UNCHANGED, url)
             elif isinstance(result, Reject):
                 self._reject(result)
-            elif not self._held_back(request, page_hash or "", result) and url not in self._waiting:
-                self._save_counted(url, page_hash or "", result)
+            elif (
+                not self._held_back(request, page_hash or "", result, found)
+                and url not in self._waiting
+            ):
+                self._save_counted(url, page_hash or "", result, found)
         # else: an original fetched for its teasers only, saved through them
         if url in self._waiting:
             self._release(url, page_hash if error is None else None, result)
 
-    def _held_back(self, request: FetchRequest, page_hash: str, article: Article) -> bool:
+    def _held_back(
+        self,
+        request: FetchRequest,
+        page_hash: str,
+        article: Article,
+        found: Fingerprint | Unset | None = Unset.UNSET,
+    ) -> bool:
         """Keep a teaser back while its original may still come; True when it waits."""
         if not (article.truncated and article.source_url):
             return False
         original = canonicalize_url(article.source_url)
-        waiting = _Waiting(request.url, page_hash, article)
+        waiting = _Waiting(request.url, page_hash, article, found)
         if original in self._arrived:
             counted = original in self._asked
             self._settle_teaser(waiting, self._whole_record(original), original, counted=counted)
@@ -348,7 +364,7 @@ class Run:
         """
         full = settle_teaser(waiting.article, whole)
         if full is None:
-            self._save_counted(waiting.url, waiting.page_hash, waiting.article)
+            self._save_counted(waiting.url, waiting.page_hash, waiting.article, waiting.found)
             return
         kind = self._save(full, replaces=self._previous_paths(waiting.url, original))
         self._record(waiting.url, waiting.page_hash, full)
@@ -378,19 +394,32 @@ class Run:
         teasers. Not after an interrupt: the next run must fetch their originals."""
         for original in list(self._waiting):
             for waiting in self._waiting.pop(original):
-                self._save_counted(waiting.url, waiting.page_hash, waiting.article)
+                self._save_counted(waiting.url, waiting.page_hash, waiting.article, waiting.found)
 
     # -- saving ------------------------------------------------------------------------------
 
-    def _save_counted(self, url: str, page_hash: str, article: Article) -> None:
-        kind = self._save(article, replaces=self._previous_paths(url))
+    def _save_counted(
+        self,
+        url: str,
+        page_hash: str,
+        article: Article,
+        found: Fingerprint | Unset | None = Unset.UNSET,
+    ) -> None:
+        kind = self._save(article, replaces=self._previous_paths(url), found=found)
         self._record(url, page_hash, article)
         self._count(kind, url, record=article.id)
 
-    def _save(self, article: Article, *, replaces: list[str]) -> Outcome:
-        """Write ``article`` unless an identical record is on disk; remove records it replaces."""
+    def _save(
+        self,
+        article: Article,
+        *,
+        replaces: list[str],
+        found: Fingerprint | Unset | None = Unset.UNSET,
+    ) -> Outcome:
+        """Write ``article`` unless an identical record is on disk; remove records it
+        replaces. ``found``: the fingerprint of ``article``, when known."""
         path = clean_path(self.data_dir, article)
-        article = mark_duplicate(self.state, self.data_dir, article, path)
+        article = mark_duplicate(self.state, self.data_dir, article, path, found)
         new = article.model_dump(mode="json")
         outcome = Outcome.NEW
         if path.exists():
@@ -404,7 +433,7 @@ class Run:
                 if _comparable(old) == _comparable(new):
                     return Outcome.UNCHANGED
             outcome = Outcome.UPDATED
-        write_atomic(path, to_json(article))
+        write_atomic(path, dumped_json(new))
         relative = str(path.relative_to(self.data_dir))
         for previous in replaces:
             if previous and previous != relative:
@@ -457,9 +486,7 @@ class Run:
                 links = await self.discover_all(fetcher)
             else:
                 self.summary.discovered = len(links)
-            now = self.clock()
-            for link in links:
-                self.state.mark_seen(link.url, link.source, now)
+            self.state.mark_all_seen(((link.url, link.source) for link in links), self.clock())
             self._asked = {link.url for link in links}
             self._follow_originals = follow_originals and not self.raw_only
             self.reporter.start("fetching", total=len(links))

@@ -12,6 +12,7 @@ points to a copy.
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,6 +28,12 @@ BODY_BITS = 5
 LEAD_BITS = 3
 
 
+class Unset(enum.Enum):
+    """A fingerprint not computed yet (None is a computed one: too short)."""
+
+    UNSET = enum.auto()
+
+
 def original_rank(article: Article) -> int:
     """How likely ``article`` is the original of its near-duplicates: higher is likelier."""
     if article.aggregator is not None or article.truncated:
@@ -38,10 +45,26 @@ def _key(row: FingerprintRow) -> tuple[int, int]:
     return (row.rank, -row.order)
 
 
-def mark_duplicate(state: StateDB, data_dir: Path, article: Article, path: Path) -> Article:
+def article_fingerprint(article: Article) -> Fingerprint | None:
+    """What the index keys ``article`` by (None: too short to tell apart)."""
+    return fingerprint(article.body, article.title)
+
+
+def mark_duplicate(
+    state: StateDB,
+    data_dir: Path,
+    article: Article,
+    path: Path,
+    found: Fingerprint | Unset | None = Unset.UNSET,
+) -> Article:
     """``article`` with ``duplicate_of`` set from the index, which learns it (as saved at
-    ``path``); records it supersedes as the original are rewritten to point to it."""
-    found = fingerprint(article.body, article.title)
+    ``path``); records it supersedes as the original are rewritten to point to it.
+
+    ``found``: `article_fingerprint` of ``article`` when the caller has it already (a
+    cleaning worker computes it beside the page, off the event loop).
+    """
+    if found is Unset.UNSET:
+        found = article_fingerprint(article)
     if found is None:
         state.forget_fingerprint(article.id)
         return article.model_copy(update={"duplicate_of": None})
@@ -69,28 +92,15 @@ def mark_duplicate(state: StateDB, data_dir: Path, article: Article, path: Path)
 def _originals(state: StateDB, data_dir: Path, row: FingerprintRow) -> list[FingerprintRow]:
     """The originals (records that point to no other) of the saved records ``row`` is a
     near-duplicate of; records whose file is gone are dropped from the index."""
-    matches = [
-        match
-        for match in state.fingerprint_candidates(0, row.body)
-        if distance(match.body, row.body) <= BODY_BITS
-    ]
-    matches += [
-        match
-        for match in state.fingerprint_candidates(1, row.lead)
-        if (match.truncated or row.truncated) and distance(match.lead, row.lead) <= LEAD_BITS
-    ]
-    originals: dict[str, FingerprintRow] = {}
-    for match in matches:
-        original = (
-            state.fingerprint_row(match.duplicate_of) if match.duplicate_of else match
-        ) or match
-        if original.record_id == row.record_id or original.record_id in originals:
+    originals = []
+    for original in state.near_originals(row.body, row.lead, row.truncated, BODY_BITS, LEAD_BITS):
+        if original.record_id == row.record_id:
             continue
         if not (data_dir / original.record_path).exists():
             state.forget_fingerprint(original.record_id)
             continue
-        originals[original.record_id] = original
-    return list(originals.values())
+        originals.append(original)
+    return originals
 
 
 def _point(state: StateDB, data_dir: Path, copy: FingerprintRow, original: str) -> None:

@@ -42,7 +42,12 @@ def safe_component(name: str, fallback: str = "unknown") -> str:
 
 def to_json(model: Article | Reject) -> str:
     """The saved form: UTF-8 JSON, keys in model order, one trailing newline."""
-    return json.dumps(model.model_dump(mode="json"), ensure_ascii=False, indent=2) + "\n"
+    return dumped_json(model.model_dump(mode="json"))
+
+
+def dumped_json(dumped: dict[str, Any]) -> str:
+    """`to_json` of a model from its ``model_dump(mode="json")``, for a caller that has it."""
+    return json.dumps(dumped, ensure_ascii=False, indent=2) + "\n"
 
 
 @contextlib.contextmanager

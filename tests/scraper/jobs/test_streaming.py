@@ -255,6 +255,45 @@ def test_raw_only_stores_responses_that_reclean_cleans_later(
     assert len(_records(workdir)) == 3
 
 
+def test_the_workers_fingerprint_the_articles_so_the_event_loop_does_not(
+    httpserver: HTTPServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from scraper.store import duplicates
+
+    in_this_process: list[str] = []
+    real = duplicates.fingerprint
+
+    def counted(body: str, title: str = "") -> object:
+        in_this_process.append(title)
+        return real(body, title)
+
+    monkeypatch.setattr(duplicates, "fingerprint", counted)
+    # Three URLs, one article: the copies must still be marked, from the workers' prints.
+    httpserver.expect_request("/robots.txt").respond_with_data("", status=404)
+    httpserver.expect_request(_COLUMNS).respond_with_handler(
+        lambda request: Response(article_html(7), mimetype="text/html")
+    )
+    settings = _settings(tmp_path)
+    summary = asyncio.run(
+        run_once(
+            SourcesConfig(settings=settings),
+            [],
+            reporter=Reporter("plain", utc_now, io.StringIO()),
+            clock=utc_now,
+            links=[Link(url=url) for url in _urls(httpserver, 3)],
+            workers=1,
+        )
+    )
+
+    assert summary.outcomes["new"] == 3
+    assert in_this_process == []
+    marks = [
+        json.loads(path.read_text(encoding="utf-8"))["duplicate_of"]
+        for path in sorted((settings.data_dir / "clean").rglob("*.json"))
+    ]
+    assert marks.count(None) == 1 and len({m for m in marks if m}) == 1
+
+
 def _unloadable(page: object) -> Reject:
     raise AssertionError("never called: its workers cannot import it")
 

@@ -32,6 +32,24 @@ def test_newer_schema_is_refused(tmp_path: Path) -> None:
         StateDB(path)
 
 
+def test_a_run_marks_all_its_links_seen_in_one_commit(tmp_path: Path) -> None:
+    urls = [f"https://paper.example/opinion/{n}" for n in range(500)]
+    with StateDB(tmp_path / "state.sqlite") as state:
+        state.mark_seen(urls[0], "harbour-times", T0)
+        statements: list[str] = []
+        state._db.set_trace_callback(statements.append)
+        state.mark_all_seen(((url, None) for url in urls), T0 + timedelta(hours=1))
+        state._db.set_trace_callback(None)
+        assert [s for s in statements if s in ("BEGIN", "COMMIT")] == ["BEGIN", "COMMIT"]
+        assert all(state.is_known(url) for url in urls)
+        first = state.url_row(urls[0])
+        assert first is not None and first["source"] == "harbour-times"  # kept, as mark_seen
+        assert (first["first_seen"], first["last_seen"]) == (
+            "2026-03-01T06:00:00Z",
+            "2026-03-01T07:00:00Z",
+        )
+
+
 def test_seen_fetch_result_and_conditional(tmp_path: Path) -> None:
     with StateDB(tmp_path / "state.sqlite") as state:
         assert not state.is_known(URL) and state.conditional(URL) is None

@@ -355,3 +355,17 @@ def test_a_visible_byline_without_a_known_class_is_read() -> None:
         page = _page(f"<article><h1>Pool stays open</h1>{byline}{paragraphs}</article>")
         article = extract(page, url="https://courier.example/pool", fetched_at=_FETCHED)
         assert article.authors == [name], byline
+
+
+def test_an_author_bio_in_a_byline_box_is_not_split_into_names() -> None:
+    # The bio's commas and "and"s split it into "names" that only a sentence break betrays.
+    paragraphs = "".join(f"<p>{text}</p>" for text in _PROSE)
+    bio = (
+        "<div class='byline'>Nell Varga covers data and technology. Based in Millbrook,"
+        " she writes on schools, rivers and roads.</div>"
+    )
+    page = _page(f"<article><h1>Pool stays open</h1>{bio}{paragraphs}</article>")
+
+    article = extract(page, url="https://courier.example/pool", fetched_at=_FETCHED)
+
+    assert not any("Based in" in name or "technology" in name for name in article.authors)

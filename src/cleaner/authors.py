@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from itertools import islice
 
@@ -45,6 +46,17 @@ def is_plausible_name(name: str, site_names: Iterable[str] = (), *, scraped: boo
     return bool(key) and all(key != text_key(site) for site in site_names if site)
 
 
+_SENTENCE_END = re.compile(r"([^\W\d_]{3,})[.!?] +[^\W\d_]")
+
+
+def _reads_as_prose(part: str) -> bool:
+    """A piece of a byline that runs past the end of a sentence ("technology. Based in").
+
+    The word before the stop is in lower case: "Prof. Max Muster", "Mrs. Roe" are names.
+    """
+    return any(match.group(1).islower() for match in _SENTENCE_END.finditer(part))
+
+
 def clean_authors(
     raw: Iterable[str], site_names: Iterable[str] = (), *, scraped: bool = False
 ) -> list[str]:
@@ -53,7 +65,10 @@ def clean_authors(
     names: list[str] = []
     for value in raw:
         value = strip_byline_prefix(normalize_text(value))
-        for part in noise_data().author_separators.split(value):
+        parts = noise_data().author_separators.split(value)
+        if scraped and any(_reads_as_prose(part.strip(" :,-–—")) for part in parts):
+            continue  # an author's bio split at its commas, not a list of names
+        for part in parts:
             name = strip_byline_prefix(part.strip(" :,-–—"))
             if is_plausible_name(name, sites, scraped=scraped) and name not in names:
                 names.append(name)

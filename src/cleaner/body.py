@@ -38,7 +38,11 @@ _LOOSE_PARAGRAPHS = "div, section, td, li, dd"  # leaves of these hold prose too
 _INLINE = frozenset(
     {"a", "span", "em", "strong", "b", "i", "u", "small", "mark", "abbr", "sup", "sub", "code"}
 )
-_FLOW = frozenset({"p", "li", "h2", "h3", "h4", "h5", "h6", "blockquote", "td", "dd", "span"})
+# Where an inline element is running text, whatever its class (a "popup" link in a
+# sentence, a "hljs-comment" span in a code listing).
+_FLOW = frozenset(
+    {"p", "li", "h2", "h3", "h4", "h5", "h6", "blockquote", "td", "dd", "span", "pre", "code"}
+)
 _CONTAINER_SUFFIXES = ("s", "list", "box", "area", "wrap", "wrapper", "container", "section")
 _DISTINCTIVE = 7  # letters; a boilerplate word this long may match inside a class word
 _PART = re.compile(r"[a-z0-9]+")

@@ -210,6 +210,18 @@ def test_a_quoted_tweet_stays_in_the_article() -> None:
     assert "thank you to everyone who signed!" in _body_of(body)
 
 
+def test_a_comment_inside_a_code_listing_is_code() -> None:
+    # Syntax highlighters mark a code comment with a "comment" class.
+    paragraphs = "".join(f"<p>{text}</p>" for text in _PROSE)
+    code = (
+        "<pre><code class='language-bash'><span class='hljs-comment'># fetch the timetable"
+        "</span>\ncurl -O https://courier.example/pool/timetable.csv</code></pre>"
+    )
+    body = f"<article><h1>Pool stays open</h1>{paragraphs}{code}</article>"
+
+    assert "# fetch the timetable curl -O" in _body_of(body)
+
+
 # 3. Split articles ---------------------------------------------------------------------
 
 
@@ -225,6 +237,22 @@ def test_an_article_split_into_deeply_wrapped_sections_is_read_whole() -> None:
     body = f"<div class='page'><h1>Pool stays open</h1><div class='story'>{sections}</div></div>"
 
     assert _body_of(body).split("\n\n") == [*first, *middle, *last]
+
+
+def test_an_article_built_from_page_builder_widgets_is_read_whole() -> None:
+    # Page builders put each section of the text in a "widget" panel of its own.
+    panels = "".join(
+        "<div class='panel-grid-cell'><div class='so-panel widget widget_text'>"
+        f"<div class='textwidget'><h2>Part {n}</h2>"
+        + "".join(f"<p>{text}</p>" for text in texts)
+        + "</div></div></div>"
+        for n, texts in enumerate([_PROSE, _MORE[:3]])
+    )
+    body = f"<article><h1>Pool stays open</h1><div class='entry-content'>{panels}</div></article>"
+
+    text = _body_of(body)
+
+    assert all(sentence in text for sentence in [*_PROSE, *_MORE[:3]])
 
 
 # 4. Tables, lists, captions ------------------------------------------------------------
@@ -327,3 +355,17 @@ def test_a_visible_byline_without_a_known_class_is_read() -> None:
         page = _page(f"<article><h1>Pool stays open</h1>{byline}{paragraphs}</article>")
         article = extract(page, url="https://courier.example/pool", fetched_at=_FETCHED)
         assert article.authors == [name], byline
+
+
+def test_an_author_bio_in_a_byline_box_is_not_split_into_names() -> None:
+    # The bio's commas and "and"s split it into "names" that only a sentence break betrays.
+    paragraphs = "".join(f"<p>{text}</p>" for text in _PROSE)
+    bio = (
+        "<div class='byline'>Nell Varga covers data and technology. Based in Millbrook,"
+        " she writes on schools, rivers and roads.</div>"
+    )
+    page = _page(f"<article><h1>Pool stays open</h1>{bio}{paragraphs}</article>")
+
+    article = extract(page, url="https://courier.example/pool", fetched_at=_FETCHED)
+
+    assert not any("Based in" in name or "technology" in name for name in article.authors)

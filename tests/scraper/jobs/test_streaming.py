@@ -146,6 +146,12 @@ def test_a_stopped_run_keeps_what_was_cleaned_and_the_next_run_does_the_rest(
         assert next((workdir / "data" / "clean").rglob(name)).read_text("utf-8") == text
 
 
+def _serve_columns(httpserver: HTTPServer, page: bytes) -> None:
+    """No robots.txt, and ``page`` at every /column-N."""
+    httpserver.expect_request("/robots.txt").respond_with_data("", status=404)
+    httpserver.expect_request(_COLUMNS).respond_with_data(page, mimetype="text/html")
+
+
 def _settings(tmp_path: Path) -> Settings:
     return Settings.model_validate(
         {
@@ -207,10 +213,7 @@ def test_a_slow_cleaner_holds_back_the_fetching_within_the_queue_caps(
 def test_a_page_past_the_deadline_is_rejected_and_its_worker_replaced(
     httpserver: HTTPServer, tmp_path: Path
 ) -> None:
-    httpserver.expect_request("/robots.txt").respond_with_data("", status=404)
-    httpserver.expect_request(_COLUMNS).respond_with_handler(
-        lambda request: Response(article_html(1), mimetype="text/html")
-    )
+    _serve_columns(httpserver, article_html(1))
     httpserver.expect_request("/stuck").respond_with_data(article_html(2), mimetype="text/html")
     settings = _settings(tmp_path)
     urls = [httpserver.url_for("/stuck"), *_urls(httpserver, 3)]
@@ -269,10 +272,7 @@ def test_the_workers_fingerprint_the_articles_so_the_event_loop_does_not(
 
     monkeypatch.setattr(duplicates, "fingerprint", counted)
     # Three URLs, one article: the copies must still be marked, from the workers' prints.
-    httpserver.expect_request("/robots.txt").respond_with_data("", status=404)
-    httpserver.expect_request(_COLUMNS).respond_with_handler(
-        lambda request: Response(article_html(7), mimetype="text/html")
-    )
+    _serve_columns(httpserver, article_html(7))
     settings = _settings(tmp_path)
     summary = asyncio.run(
         run_once(
@@ -305,10 +305,7 @@ _unloadable.__module__ = "tests.scraper.jobs.no_such_module"
 def test_workers_that_cannot_start_fail_the_run_with_a_clear_error(
     httpserver: HTTPServer, tmp_path: Path
 ) -> None:
-    httpserver.expect_request("/robots.txt").respond_with_data("", status=404)
-    httpserver.expect_request(_COLUMNS).respond_with_handler(
-        lambda request: Response(article_html(1), mimetype="text/html")
-    )
+    _serve_columns(httpserver, article_html(1))
     settings = _settings(tmp_path)
     run = run_once(
         SourcesConfig(settings=settings),

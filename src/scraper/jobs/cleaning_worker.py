@@ -91,8 +91,10 @@ def serve(spec: str, control: socket.socket) -> None:
     # What is loaded now stays out of the collector's passes, which would otherwise write
     # to every object's header and so copy the shared pages into each worker.
     gc.freeze()
-    # The workers are reaped by the kernel: the pool watches them through their pipes.
-    signal.signal(signal.SIGCHLD, signal.SIG_IGN)
+    # Reaped here, not left to the kernel (SIG_IGN): a reaped child's CPU time counts in
+    # this process's children's usage, and so in the run's (the pool watches the workers
+    # through their pipes and pidfds, not their exit status).
+    signal.signal(signal.SIGCHLD, _reap)
     control.send(b"ready")
     while control.recv(16):  # one message a worker wanted; end of file: the pool is gone
         pages, to_worker = os.pipe()
@@ -108,6 +110,16 @@ def serve(spec: str, control: socket.socket) -> None:
         socket.send_fds(control, [FRAME.pack(pid)], [to_worker, from_worker])
         os.close(to_worker)
         os.close(from_worker)
+    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+    with contextlib.suppress(ChildProcessError):
+        while True:  # the pool stops its workers first: this waits for the last ones
+            os.waitpid(-1, 0)
+
+
+def _reap(signum: int, _frame: object) -> None:
+    with contextlib.suppress(ChildProcessError):
+        while os.waitpid(-1, os.WNOHANG)[0]:
+            pass
 
 
 def _work(clean: Callable[[Any], object], pages_fd: int, answers_fd: int) -> NoReturn:

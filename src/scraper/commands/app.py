@@ -96,7 +96,10 @@ WorkersOption = Annotated[
     typer.Option(
         "--workers",
         min=0,
-        help="Cleaning processes; 0 cleans in this process. [default: one per core]",
+        help=(
+            "Cleaning processes at most (one starts, more while pages wait); "
+            "0 cleans in this process. [default: one per core]"
+        ),
     ),
 ]
 RawOnlyOption = Annotated[

@@ -12,6 +12,10 @@ Workers that die before they are ready (a broken install: the cleaner cannot be 
 are started again a few times, then the pool gives up with `CleaningUnavailable` instead
 of starting processes for ever while the run waits.
 
+The pool starts one worker and grows to ``workers`` only while pages keep waiting: a worker
+costs about a second of CPU and a few hundred MB to start, which a run of a handful of
+pages (a cron run with little new) would pay for nothing.
+
 `InlineCleaner` is the same interface in this process, for one-off commands and
 ``--workers 0`` (no deadline then beyond the cleaner's own input caps).
 """
@@ -112,6 +116,7 @@ class _Worker:
     process: subprocess.Popen[bytes]
     buffer: bytearray = field(default_factory=bytearray)
     ready: bool = False
+    started: float = 0.0  # the loop's clock when the process was started
     job: _Job | None = None
     page: FetchedPage | None = None  # the page in the worker, for its reject if it dies
     timer: asyncio.TimerHandle | None = field(default=None, repr=False)
@@ -125,6 +130,9 @@ class CleaningPool:
         deadline: seconds one page may take before its worker is killed.
         clean: the cleaning function, importable by its module and name.
         max_queued: pages waiting for a worker beyond those being cleaned.
+        grow_after: seconds pages must keep waiting, every worker busy, before another
+            worker starts; by default as long as the first worker took to be ready
+            (a backlog shorter than that is gone before a new worker could help).
     """
 
     def __init__(
@@ -134,8 +142,10 @@ class CleaningPool:
         deadline: float,
         clean: Clean = clean_page,
         max_queued: int | None = None,
+        grow_after: float | None = None,
     ) -> None:
         self.size = max(1, workers)
+        self.grow_after = grow_after
         self.deadline = deadline
         # One page waiting per worker is enough to keep them busy (the loop hands a page
         # over in microseconds); more would only hold more bodies in this process.
@@ -148,10 +158,13 @@ class CleaningPool:
         self._queue: deque[_Job] = deque()
         self._room = asyncio.Semaphore(self.size + self.max_queued)
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._warm_up_seconds = 0.0  # how long the first worker took to be ready
+        self._backlog_since: float | None = None  # every worker busy, pages waiting
+        self._grow_timer: asyncio.TimerHandle | None = None
 
     async def __aenter__(self) -> Self:
         self._loop = asyncio.get_running_loop()
-        self._workers = [self._start() for _ in range(self.size)]
+        self._workers = [self._start()]
         return self
 
     async def __aexit__(
@@ -177,7 +190,7 @@ class CleaningPool:
         )
         assert process.stdout is not None
         os.set_blocking(process.stdout.fileno(), False)
-        worker = _Worker(process)
+        worker = _Worker(process, started=self._loop.time())
         self._loop.add_reader(process.stdout.fileno(), self._on_readable, worker)
         return worker
 
@@ -197,9 +210,36 @@ class CleaningPool:
     def _dispatch(self) -> None:
         for worker in self._workers:
             if not self._queue:
-                return
+                break
             if worker.ready and worker.job is None:
                 self._give(worker, self._queue.popleft())
+        self._watch_backlog()
+
+    def _watch_backlog(self) -> None:
+        """Note when a backlog starts (pages waiting while every worker is ready and
+        busy) and arrange to grow the pool if it lasts; forget it when it clears."""
+        assert self._loop is not None
+        backlog = bool(self._queue) and all(w.ready and w.job is not None for w in self._workers)
+        if not backlog or len(self._workers) >= self.size:
+            self._backlog_since = None
+            if self._grow_timer is not None:
+                self._grow_timer.cancel()
+                self._grow_timer = None
+            return
+        if self._backlog_since is None:
+            self._backlog_since = self._loop.time()
+            self._grow_timer = self._loop.call_later(self._grow_delay(), self._grow)
+
+    def _grow_delay(self) -> float:
+        if self.grow_after is not None:
+            return self.grow_after
+        return self._warm_up_seconds
+
+    def _grow(self) -> None:
+        self._grow_timer = None
+        if self._backlog_since is not None and len(self._workers) < self.size:
+            self._workers.append(self._start())
+        self._backlog_since = None  # the new worker is not ready: no backlog until it is
 
     def _give(self, worker: _Worker, job: _Job) -> None:
         assert self._loop is not None and job.page is not None
@@ -248,6 +288,9 @@ class CleaningPool:
         if answer == "ready":
             worker.ready = True
             self._failed_starts = 0
+            assert self._loop is not None
+            if self._warm_up_seconds == 0.0:
+                self._warm_up_seconds = self._loop.time() - worker.started
         else:
             job = worker.job
             if worker.timer is not None:
@@ -295,7 +338,7 @@ class CleaningPool:
         if process.stdout is not None:
             with contextlib.suppress(ValueError, OSError):
                 self._loop.remove_reader(process.stdout.fileno())
-        if worker.job is None and process.stdin is not None:
+        if worker.ready and worker.job is None and process.stdin is not None:
             with contextlib.suppress(OSError):
                 process.stdin.close()  # end of file: an idle worker exits by itself
             try:
@@ -313,6 +356,9 @@ class CleaningPool:
     def close(self) -> None:
         """Stop every worker; pages queued or in flight are dropped (their futures
         cancelled): the caller has saved what was clean."""
+        if self._grow_timer is not None:
+            self._grow_timer.cancel()
+            self._grow_timer = None
         for worker in self._workers:
             if worker.job is not None:
                 worker.job.future.cancel()

@@ -19,11 +19,11 @@ import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-from cleaner import Reject, RejectReason
+from cleaner import Article, Reject, RejectReason
 from scraper.discovery import Link
 from scraper.discovery.sources import SourcesConfig
 from scraper.fetch.fetcher import Fetcher
-from scraper.fetch.http import utc_now
+from scraper.fetch.http import FetchedPage, utc_now
 from scraper.jobs.cleaning import CleaningPool, CleaningUnavailable
 from scraper.jobs.progress import Reporter
 from scraper.jobs.run import Run, run_once
@@ -32,7 +32,7 @@ from scraper.store.state import StateDB
 from scraper.store.warc import iter_pages
 from tests.conftest import SCRAPER, run_scraper
 from tests.scraper.jobs.slow_cleaners import slow_clean, stuck_on_marked
-from tests.scraper.warc_pages import article_html
+from tests.scraper.warc_pages import article_html, page
 
 FAST = "[settings]\nallow_private_addresses = true\n[settings.politeness]\ndelay = 0\n"
 
@@ -320,3 +320,30 @@ def test_workers_that_cannot_start_fail_the_run_with_a_clear_error(
     # Before, the pool started dying workers for ever and the run waited for them.
     with pytest.raises(CleaningUnavailable, match="exit before they are ready"):
         asyncio.run(asyncio.wait_for(run, timeout=60))
+
+
+def _pool_pages(count: int) -> list[FetchedPage]:
+    return [page(f"https://example.org/column-{n}", article_html(n)) for n in range(count)]
+
+
+def test_a_pool_cleaning_a_page_at_a_time_starts_one_worker_only() -> None:
+    async def main() -> list[int]:
+        async with CleaningPool(2, deadline=30) as pool:
+            for one in _pool_pages(3):
+                cleaned = await (await pool.submit(one))
+                assert isinstance(cleaned.result, Article), cleaned
+            return pool.pids
+
+    # Before, every run started a worker per core, each a second of CPU to warm up.
+    assert len(asyncio.run(main())) == 1
+
+
+def test_a_pool_with_pages_waiting_on_busy_workers_grows_to_its_size() -> None:
+    async def main() -> list[int]:
+        async with CleaningPool(2, deadline=30, clean=slow_clean, grow_after=0) as pool:
+            futures = [await pool.submit(one) for one in _pool_pages(12)]
+            results = await asyncio.gather(*futures)
+            assert all(isinstance(cleaned.result, Article) for cleaned in results)
+            return pool.pids
+
+    assert len(asyncio.run(main())) == 2

@@ -26,9 +26,9 @@ import typer
 from typer.core import TyperArgument, TyperGroup, TyperOption
 
 from scraper import __version__, commands
+from scraper.clock import utc_now
 from scraper.commands.exitcodes import ExitCode
 from scraper.errors import ConfigError
-from scraper.fetch.http import utc_now
 from scraper.jobs.progress import Reporter, choose_mode, printable
 from scraper.settings import RetryPolicy, Settings, apply_overrides, load_settings, parse_override
 
@@ -371,17 +371,23 @@ def shared(*groups: str) -> Callable[[F], F]:
 _NOT_COMMANDS = frozenset({"app", "exitcodes"})
 
 
-def _register_commands() -> None:
-    """Import every module of `scraper.commands`; each adds its command(s) to `app`."""
-    for module in pkgutil.iter_modules(commands.__path__):
-        if module.name in _NOT_COMMANDS:
-            continue
-        importlib.import_module(f"{commands.__name__}.{module.name}")
+def _register_commands(argv: list[str]) -> None:
+    """Import the module of the command named on ``argv`` (``fetch-many``: `fetch_many`),
+    or every command module for anything else (the overview, a typo to suggest a name
+    for); each module adds its command to `app`.
+
+    One command then pays only for its own imports: ``clean`` loads no HTTP client and
+    ``--raw-only`` no cleaning pool, which every short run and every test run repeats.
+    """
+    names = [m.name for m in pkgutil.iter_modules(commands.__path__) if m.name not in _NOT_COMMANDS]
+    named = argv[1].replace("-", "_") if len(argv) > 1 else ""
+    for name in [named] if named in names else names:
+        importlib.import_module(f"{commands.__name__}.{name}")
 
 
 def main() -> None:
     """Console-script entry point: no tracebacks for expected failures."""
-    _register_commands()
+    _register_commands(sys.argv)
     try:
         app()
     except KeyboardInterrupt:

@@ -24,7 +24,6 @@ from scraper.clock import utc_now
 from scraper.discovery import Link
 from scraper.discovery.sources import SourcesConfig
 from scraper.fetch.fetcher import Fetcher
-from scraper.fetch.http import FetchedPage
 from scraper.jobs.cleaning import CleaningPool, CleaningUnavailable
 from scraper.jobs.progress import Reporter
 from scraper.jobs.run import Run, run_once
@@ -32,7 +31,7 @@ from scraper.settings import Settings
 from scraper.store.state import StateDB
 from scraper.store.warc import iter_pages
 from tests.conftest import SCRAPER, run_scraper
-from tests.scraper.jobs.slow_cleaners import slow_clean, stuck_on_marked
+from tests.scraper.jobs.slow_cleaners import dies_on_marked, slow_clean, stuck_on_marked
 from tests.scraper.warc_pages import article_html, page
 
 FAST = "[settings]\nallow_private_addresses = true\n[settings.politeness]\ndelay = 0\n"
@@ -323,28 +322,45 @@ def test_workers_that_cannot_start_fail_the_run_with_a_clear_error(
         asyncio.run(asyncio.wait_for(run, timeout=60))
 
 
-def _pool_pages(count: int) -> list[FetchedPage]:
-    return [page(f"https://example.org/column-{n}", article_html(n)) for n in range(count)]
+def _status(pid: int, key: str) -> int:
+    """A number from /proc/PID/status or smaps_rollup (``key`` ends in ':')."""
+    for name in ("status", "smaps_rollup"):
+        for line in Path(f"/proc/{pid}/{name}").read_text(encoding="ascii").splitlines():
+            if line.startswith(key):
+                return int(line.split()[1])
+    raise AssertionError(f"{key} not in /proc/{pid}")
 
 
-def test_a_pool_cleaning_a_page_at_a_time_starts_one_worker_only() -> None:
-    async def main() -> list[int]:
-        async with CleaningPool(2, deadline=30) as pool:
-            for one in _pool_pages(3):
-                cleaned = await (await pool.submit(one))
-                assert isinstance(cleaned.result, Article), cleaned
-            return pool.pids
+def test_workers_are_forked_from_one_warm_parent_and_a_crashed_one_is_replaced() -> None:
+    async def main() -> None:
+        async with CleaningPool(2, deadline=30, clean=dies_on_marked) as pool:
+            url = "https://example.org/column-{}"
+            first = await (await pool.submit(page(url.format(1), article_html(1))))
+            assert isinstance(first.result, Article)
+            parent, before = pool.parent_pid, set(pool.pids)
+            assert parent is not None and len(before) == 2
+            # The cleaner and its language model were loaded once, in the parent: the
+            # workers hold them as pages shared with it (tens of MB), not copies of their own.
+            for pid in before:
+                assert _status(pid, "PPid:") == parent
+                assert _status(pid, "Shared_Dirty:") > 50_000, pid  # kB
 
-    # Before, every run started a worker per core, each a second of CPU to warm up.
-    assert len(asyncio.run(main())) == 1
+            crashed = await (await pool.submit(page(url.format(2) + "/crash", b"<html>")))
+            after = await (await pool.submit(page(url.format(3), article_html(3))))
+
+            assert isinstance(crashed.result, Reject)
+            assert crashed.result.detail == "the cleaning process died"
+            assert isinstance(after.result, Article)
+            await _until(lambda: len(pool.pids) == 2)
+            assert pool.parents_started == 1 and pool.parent_pid == parent
+            assert len(set(pool.pids) - before) == 1
+            assert all(_status(pid, "PPid:") == parent for pid in pool.pids)
+
+    asyncio.run(main())
 
 
-def test_a_pool_with_pages_waiting_on_busy_workers_grows_to_its_size() -> None:
-    async def main() -> list[int]:
-        async with CleaningPool(2, deadline=30, clean=slow_clean, grow_after=0) as pool:
-            futures = [await pool.submit(one) for one in _pool_pages(12)]
-            results = await asyncio.gather(*futures)
-            assert all(isinstance(cleaned.result, Article) for cleaned in results)
-            return pool.pids
-
-    assert len(asyncio.run(main())) == 2
+async def _until(condition: object, seconds: float = 10) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():  # type: ignore[operator]
+        assert time.monotonic() < deadline, "timed out waiting"
+        await asyncio.sleep(0.01)

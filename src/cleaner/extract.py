@@ -30,7 +30,7 @@ from cleaner.credits import (
     link_named,
     own_names,
 )
-from cleaner.dates import normalize_date, pick_date
+from cleaner.dates import may_hold_date, normalize_date, pick_date
 from cleaner.decode import decode_html
 from cleaner.embedded import embedded_article_html
 from cleaner.errors import ExtractionError, rejection
@@ -424,6 +424,10 @@ def _htmldate(page: _LxmlPage, url: str, fetched_at: datetime | None) -> str | N
     # extensive search runs over them all.
     for node in tree.xpath("//script[not(@type='application/ld+json')]|//style|//noscript|//svg"):
         node.drop_tree()
+    # A page without a date anywhere (htmldate's search then reads all of it for nothing:
+    # 24 of 38 ms on clean_bench.py's pages) is known by its digits.
+    if not may_hold_date(etree.tostring(tree, encoding="unicode"), url):
+        return None
     # The extensive search reads dates in the page's text and links too.
     latest = fetched_at.strftime("%Y-%m-%d") if fetched_at is not None else None
     text_chars = len(tree.text_content())

@@ -6,8 +6,15 @@ response; with 2 requests in flight per host the fetch limit is 800 pages/s. Eve
 is a separate command timed by its process wall time (start to exit); its CPU is the
 process's and its waited-for children's (os.wait4), and its peak RSS is the peak of the
 sum over its whole process tree (cleaning workers and WARC writer included), sampled
-every 20 ms. Each client's output is verified: one record with text per URL, counted by
-the URL the record names, so a lost or overwritten record cannot hide.
+every 20 ms. A sum of RSS counts a page shared by several processes (the cleaning workers
+are forked from one warmed-up parent, so they share its libraries and language model) once
+in each of them; the PSS column (proportional set size, from /proc/PID/smaps_rollup: a
+shared page split between the processes that map it) sums to what the tree holds. PSS is
+sampled every 100 ms (reading smaps_rollup walks the page tables: ~1 ms a process). Pages
+of shared libraries mapped by processes outside the tree are split with those too, so the
+PSS sum can be a few MB under the tree's own share. Each client's output is verified: one
+record with text per URL, counted by the URL the record names, so a lost or overwritten
+record cannot hide.
 
 Why the trafilatura CLI is run this way (a first version counted 128 records of 2,000):
 - with ``-o DIR`` it names each output file by a hash of the extracted text
@@ -39,6 +46,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import json
 import os
 import subprocess
@@ -71,62 +79,87 @@ class Result:
     wall: float
     cpu: float
     peak_mb: float
+    peak_pss_mb: float
     note: str = ""
 
 
-def _tree_rss(process: psutil.Process, peaks: dict[int, tuple[str, int]]) -> int:
-    """The RSS of ``process`` and its descendants; each one's peak goes into ``peaks``."""
-    total = 0
+def _tree_memory(
+    process: psutil.Process, peaks: dict[int, tuple[str, int]], pss: dict[int, int] | None
+) -> tuple[int, int]:
+    """The RSS and the PSS (0 unless ``pss`` is given) summed over ``process`` and its
+    descendants; each one's peak RSS goes into ``peaks``, its peak PSS into ``pss``."""
+    total = total_pss = 0
     for member in [process, *process.children(recursive=True)]:
         try:
             rss = member.memory_info().rss
             role = peaks[member.pid][0] if member.pid in peaks else _role(member, process)
-        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            share = _pss(member.pid) if pss is not None else 0
+        except (psutil.NoSuchProcess, psutil.AccessDenied, OSError):
             continue
         total += rss
+        total_pss += share
         peaks[member.pid] = (role, max(rss, peaks.get(member.pid, (role, 0))[1]))
-    return total
+        if pss is not None:
+            pss[member.pid] = max(share, pss.get(member.pid, 0))
+    return total, total_pss
+
+
+def _pss(pid: int) -> int:
+    """Proportional set size of process ``pid`` in bytes."""
+    with Path(f"/proc/{pid}/smaps_rollup").open(encoding="ascii") as rollup:
+        for line in rollup:
+            if line.startswith("Pss:"):
+                return int(line.split()[1]) * 1024
+    return 0
 
 
 def _role(member: psutil.Process, root: psutil.Process) -> str:
     if member.pid == root.pid:
         return "main"
     line = " ".join(member.cmdline())
-    for module, role in (("cleaning_worker", "clean"), ("warc_writer", "warc")):
-        if module in line:
-            return role
-    return "child"
+    if "cleaning_worker" in line:
+        # The warm parent the workers are forked from has the same command line.
+        parent = member.parent()
+        forked = parent is not None and "cleaning_worker" in " ".join(parent.cmdline())
+        return "clean" if forked else "warm parent"
+    return "warc" if "warc_writer" in line else "child"
 
 
-def _breakdown(peaks: dict[int, tuple[str, int]]) -> str:
-    """Peak RSS by role, e.g. "main 94 + clean 199+181 + warc 28" (MB)."""
+def _breakdown(peaks: dict[int, tuple[str, int]], sizes: dict[int, int] | None = None) -> str:
+    """Peak memory by role, e.g. "main 94 + clean 199+181 + warc 28" (MB): the RSS in
+    ``peaks``, or the sizes in ``sizes`` (by pid) when given."""
     roles: dict[str, list[int]] = {}
-    for role, rss in peaks.values():
-        roles.setdefault(role, []).append(round(rss / 2**20))
+    for pid, (role, rss) in peaks.items():
+        size = rss if sizes is None else sizes.get(pid, 0)
+        roles.setdefault(role, []).append(round(size / 2**20))
     return " + ".join(f"{role} {'+'.join(map(str, sizes))}" for role, sizes in roles.items())
 
 
 def _timed(
     command: list[str], cwd: Path, stdout: Path | None = None
-) -> tuple[float, float, float, int, str]:
-    """(wall s, CPU s, peak tree RSS MB, exit code, stdout) of one command; its stdout
-    goes to the file ``stdout`` instead when given (and "" is returned). The peak RSS of
-    each process of the tree, by role, is printed on a line of its own."""
+) -> tuple[float, float, float, float, int, str]:
+    """(wall s, CPU s, peak tree RSS MB, peak tree PSS MB, exit code, stdout) of one
+    command; its stdout goes to the file ``stdout`` instead when given (and "" is
+    returned). The peak RSS and PSS of each process of the tree, by role, are printed."""
     sink = stdout.open("w", encoding="utf-8") if stdout is not None else subprocess.PIPE
     started = time.perf_counter()
     child = subprocess.Popen(command, cwd=cwd, stdout=sink, stderr=subprocess.DEVNULL, text=True)
     watched = psutil.Process(child.pid)
-    peak = 0
+    peak = peak_pss = 0
     peaks: dict[int, tuple[str, int]] = {}
+    pss: dict[int, int] = {}
     done = threading.Event()
 
     def sample() -> None:
-        nonlocal peak
-        while not done.is_set():
+        nonlocal peak, peak_pss
+        for n in itertools.count():
+            if done.is_set():
+                return
             try:
-                peak = max(peak, _tree_rss(watched, peaks))
+                rss, share = _tree_memory(watched, peaks, pss if n % 5 == 0 else None)
             except psutil.NoSuchProcess:
                 return
+            peak, peak_pss = max(peak, rss), max(peak_pss, share)
             done.wait(0.02)
 
     sampler = threading.Thread(target=sample, daemon=True)
@@ -141,7 +174,8 @@ def _timed(
     child.returncode = os.waitstatus_to_exitcode(status)
     cpu = usage.ru_utime + usage.ru_stime
     print(f"   peak RSS by process (MB): {_breakdown(peaks)}", flush=True)
-    return wall, cpu, peak / 2**20, child.returncode, out
+    print(f"   peak PSS by process (MB): {_breakdown(peaks, pss)}", flush=True)
+    return wall, cpu, peak / 2**20, peak_pss / 2**20, child.returncode, out
 
 
 def _config(path: Path, faults: bool) -> Path:
@@ -163,7 +197,7 @@ def _run_scraper(urls: Path, work: Path, raw_only: bool, faults: bool) -> Result
     data = work / "data"
     command = [str(SCRAPER), "fetch-many", str(urls), "-c", str(_config(work / "b.toml", faults))]
     command += ["--data-dir", str(data)] + (["--raw-only"] if raw_only else [])
-    wall, cpu, peak, code, out = _timed(command, work)
+    wall, cpu, peak, pss, code, out = _timed(command, work)
     count = len(urls.read_text().split())
     if raw_only:
         from scraper.store.warc import iter_pages
@@ -179,7 +213,7 @@ def _run_scraper(urls: Path, work: Path, raw_only: bool, faults: bool) -> Result
     if rejects:
         note += f"; {rejects} rejects"
     name = "scraper --raw-only" if raw_only else "scraper fetch-many"
-    return Result(name, count, records, wall, cpu, peak, note)
+    return Result(name, count, records, wall, cpu, peak, pss, note)
 
 
 def _trafilatura_config(work: Path) -> Path:
@@ -200,11 +234,11 @@ def _run_trafilatura(urls: Path, work: Path) -> Result:
     out = work / "trafilatura.jsonl"
     command = [str(TRAFILATURA), "-i", str(urls), "--json", "--with-metadata"]
     command += ["--parallel", "20", "--config-file", str(_trafilatura_config(work))]
-    wall, cpu, peak, code, _ = _timed(command, work, stdout=out)
+    wall, cpu, peak, pss, code, _ = _timed(command, work, stdout=out)
     asked = set(urls.read_text().split())
     with out.open(encoding="utf-8") as lines:
         found = _verified((_record(line) for line in lines), asked, "source")
-    return Result("trafilatura CLI", len(asked), found, wall, cpu, peak, f"exit {code}")
+    return Result("trafilatura CLI", len(asked), found, wall, cpu, peak, pss, f"exit {code}")
 
 
 def _record(text: str) -> dict[str, Any]:
@@ -231,10 +265,12 @@ def _verified(records: Iterator[dict[str, Any]], asked: set[str], key: str) -> i
 def _run_baseline(urls: Path, work: Path) -> Result:
     out_dir = work / "baseline"
     command = [sys.executable, __file__, "baseline", str(urls), str(out_dir)]
-    wall, cpu, peak, code, _ = _timed(command, work)
+    wall, cpu, peak, pss, code, _ = _timed(command, work)
     asked = set(urls.read_text().split())
     found = _verified((_load(path) for path in out_dir.glob("*.json")), asked, "source")
-    return Result("aiohttp+pool+trafilatura", len(asked), found, wall, cpu, peak, f"exit {code}")
+    return Result(
+        "aiohttp+pool+trafilatura", len(asked), found, wall, cpu, peak, pss, f"exit {code}"
+    )
 
 
 # ------------------------------------------------------------------ the baseline client
@@ -280,13 +316,13 @@ def _row(r: Result) -> str:
     return (
         f"{r.client:<26} {r.urls:>6} {r.records:>6} {r.wall:>7.1f} {rate:>8.1f} "
         f"{100 * (r.urls / r.wall) / LIMIT:>6.1f}% {1000 * r.cpu / max(r.urls, 1):>8.1f} "
-        f"{r.peak_mb:>8.0f}  {r.note}"
+        f"{r.peak_mb:>8.0f} {r.peak_pss_mb:>7.0f}  {r.note}"
     )
 
 
 HEADER = (
     f"{'client':<26} {'urls':>6} {'recs':>6} {'wall s':>7} {'pages/s':>8} {'of lim':>7} "
-    f"{'CPU ms/p':>8} {'peak MB':>8}  note"
+    f"{'CPU ms/p':>8} {'RSS MB':>8} {'PSS MB':>7}  note"
 )
 
 

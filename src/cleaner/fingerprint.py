@@ -16,8 +16,10 @@ from __future__ import annotations
 import re
 import zlib
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import numpy as np
+if TYPE_CHECKING:
+    import numpy as np
 
 BITS = 64
 _WORD = re.compile(r"\w+")
@@ -38,6 +40,10 @@ class Fingerprint:
 
 def _mix(values: np.ndarray) -> np.ndarray:
     """SplitMix64's finalizer: every input bit flips about half the output bits."""
+    # numpy is imported where it is used (~0.1 s and ~10 MB): a process that only fetches
+    # (``--raw-only``), or that leaves the fingerprints to its cleaning workers, never needs it.
+    import numpy as np
+
     values = (values ^ (values >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
     values = (values ^ (values >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
     mixed: np.ndarray = values ^ (values >> np.uint64(31))
@@ -47,12 +53,16 @@ def _mix(values: np.ndarray) -> np.ndarray:
 def _word_hashes(words: list[str]) -> np.ndarray:
     """A stable 64-bit hash per word: CRC-32, spread to 64 bits by `_mix` (Python's hash()
     changes with every process; a cryptographic hash per word costs 4x as much)."""
+    import numpy as np
+
     table = {word: zlib.crc32(word.encode("utf-8")) for word in set(words)}
     return _mix(np.fromiter((table[word] for word in words), dtype=np.uint64, count=len(words)))
 
 
 def _simhash(hashes: np.ndarray) -> int:
     """SimHash of the distinct word 3-grams of a text, given its words' hashes."""
+    import numpy as np
+
     if len(hashes) < _SHINGLE:
         hashes = np.concatenate([hashes, np.zeros(_SHINGLE - len(hashes), dtype=np.uint64)])
     count = len(hashes) - _SHINGLE + 1

@@ -8,12 +8,13 @@ from collections.abc import Iterable
 from cleaner.dates import is_bare_date
 from cleaner.noise import normalize_text, text_key
 
-# Spaced separators ("Title | Site", "Title * Site"), and bars that need no spaces; Korean
-# titles use the letter ㅣ (U+3163, never part of a composed syllable) as a bar. A match
-# starts only where a space run starts, (?<!\s): tried from inside a long run of spaces
-# that no separator follows, each start would rescan the run (quadratic in its length).
-_SEPARATORS = re.compile(r"(?<!\s)\s+[|\-–—:·»/*]\s+|(?:(?<!\s)\s+)?[|»：｜ㅣ]\s*")
-_TRAILING_SEPARATOR = re.compile(r"(?<!\s)\s*[|\-–—:·»/*：｜ㅣ]\s*$")
+# Spaced separators ("Title | Site", "Title * Site", "Post • Blog"), and bars that need no
+# spaces; Korean titles use the letter ㅣ (U+3163, never part of a composed syllable) as a
+# bar. A match starts only where a space run starts, (?<!\s): tried from inside a long run
+# of spaces that no separator follows, each start would rescan the run (quadratic in its
+# length).
+_SEPARATORS = re.compile(r"(?<!\s)\s+[|\-–—:·•»/*]\s+|(?:(?<!\s)\s+)?[|»：｜ㅣ]\s*")
+_TRAILING_SEPARATOR = re.compile(r"(?<!\s)\s*[|\-–—:·•»/*：｜ㅣ]\s*$")
 _NUMERIC_DATE = re.compile(r"^\d{1,4}[./-]\d{1,2}[./-]\d{1,4}$")
 
 

@@ -342,6 +342,24 @@ def test_a_title_holding_a_date_is_still_a_title() -> None:
     assert choose_title(["2025-03-03", "The pool"], []) == "The pool"
 
 
+def test_a_bullet_separates_the_site_name_in_a_title() -> None:
+    # Blog themes write "Post • Site" in <title> and og:title; the site's name goes, and a
+    # bullet inside a headline (no spaces around it) stays.
+    head = (
+        "<meta property='og:title' content='Pool stays open \u2022 The Valley Courier'>"
+        "<meta property='og:site_name' content='The Valley Courier'>"
+    )
+    paragraphs = "".join(f"<p>{text}</p>" for text in _PROSE)
+    page = _page(f"<article>{paragraphs}</article>", head)
+
+    article = extract(page, url="https://courier.example/pool", fetched_at=_FETCHED)
+
+    assert article.title == "Pool stays open"
+    assert choose_title(["Pool\u2022Gym \u2022 Valley Courier"], ["Valley Courier"]) == (
+        "Pool\u2022Gym"
+    )
+
+
 # 8. Authors ----------------------------------------------------------------------------
 
 

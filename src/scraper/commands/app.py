@@ -368,17 +368,26 @@ def shared(*groups: str) -> Callable[[F], F]:
 _NOT_COMMANDS = frozenset({"app", "exitcodes"})
 
 
-def _register_commands() -> None:
-    """Import every module of `scraper.commands`; each adds its command(s) to `app`."""
-    for module in pkgutil.iter_modules(commands.__path__):
-        if module.name in _NOT_COMMANDS:
-            continue
-        importlib.import_module(f"{commands.__name__}.{module.name}")
+def _register_commands(args: list[str]) -> None:
+    """Import the module of the command ``args`` name (each module adds its command(s) to
+    `app`), or every module when they name none (``--help``, a typo): typer lists them all.
+
+    One module, not all: the others' imports (the cleaner's models, dask, the demo
+    site) cost a third of a second before the first request of ``fetch-many``.
+    """
+    names = [
+        module.name
+        for module in pkgutil.iter_modules(commands.__path__)
+        if module.name not in _NOT_COMMANDS
+    ]
+    named = next((arg.replace("-", "_") for arg in args if not arg.startswith("-")), None)
+    for name in [named] if named in names else names:
+        importlib.import_module(f"{commands.__name__}.{name}")
 
 
 def main() -> None:
     """Console-script entry point: no tracebacks for expected failures."""
-    _register_commands()
+    _register_commands(sys.argv[1:])
     try:
         app()
     except KeyboardInterrupt:

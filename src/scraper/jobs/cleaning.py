@@ -4,13 +4,14 @@ under a deadline enforced from outside the cleaner.
 A page cleaned on the event loop stalls every fetch in flight, so the fetch loop only
 hands pages to `CleaningPool.submit`, which waits while the queue is full (that wait is
 what keeps memory flat: the fetch loop stops taking pages, so the fetcher stops starting
-requests). Each worker (`scraper.jobs.cleaning_worker`) holds one page at a time, so the
-pool knows which page a worker is on and since when: a worker still busy past
-``deadline`` seconds is killed and replaced, and its page becomes a `Reject` saying so.
-A worker that dies (a crash in a C parser, the OOM killer) costs its one page the same way.
-Workers that die before they are ready (a broken install: the cleaner cannot be imported)
-are started again a few times, then the pool gives up with `CleaningUnavailable` instead
-of starting processes for ever while the run waits.
+requests). The workers are forked from one warm parent (`scraper.jobs.cleaning_worker`)
+that loaded the cleaner and its models once, so they share those pages. Each worker holds
+one page at a time, so the pool knows which page a worker is on and since when: a worker
+still busy past ``deadline`` seconds is killed and replaced, and its page becomes a
+`Reject` saying so. A worker that dies (a crash in a C parser, the OOM killer) costs its
+one page the same way. A warm parent that dies before it is ready (a broken install: the
+cleaner cannot be imported) is started again a few times, then the pool gives up with
+`CleaningUnavailable` instead of starting processes for ever while the run waits.
 
 `InlineCleaner` is the same interface in this process, for one-off commands and
 ``--workers 0`` (no deadline then beyond the cleaner's own input caps).
@@ -22,13 +23,16 @@ import asyncio
 import contextlib
 import os
 import pickle
+import select
+import signal
+import socket
 import subprocess
 import sys
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from types import TracebackType
-from typing import NamedTuple, Protocol, Self
+from typing import IO, NamedTuple, Protocol, Self
 
 from cleaner import Article, Reject, RejectReason
 from cleaner.fingerprint import Fingerprint
@@ -41,8 +45,10 @@ from scraper.store.duplicates import Unset, article_fingerprint
 Clean = Callable[[FetchedPage], Article | Reject]
 Result = Article | Reject
 
-# Workers dying before they are ready, in a row, before the pool gives up.
+# Warm parents (or workers) dying before they are ready, in a row, before the pool gives up.
 _MAX_FAILED_STARTS = 3
+# Seconds an idle worker or the warm parent gets to exit at end of file before it is killed.
+_EXIT_GRACE = 1.0
 
 
 class CleaningUnavailable(ScraperError):
@@ -109,12 +115,27 @@ class _Job:
 
 @dataclass
 class _Worker:
-    process: subprocess.Popen[bytes]
+    pid: int
+    pages: IO[bytes]  # our end of the pipe the worker reads pages from
+    answers: int  # our end of the pipe it answers on (a file descriptor, non-blocking)
+    # The worker is the warm parent's child, reaped by the kernel: a pidfd names this one
+    # process even once its pid is free again (None: it was gone before we could ask).
+    pidfd: int | None
     buffer: bytearray = field(default_factory=bytearray)
     ready: bool = False
     job: _Job | None = None
     page: FetchedPage | None = None  # the page in the worker, for its reject if it dies
     timer: asyncio.TimerHandle | None = field(default=None, repr=False)
+
+
+@dataclass
+class _Parent:
+    """The warm parent the workers are forked from, and our end of its control socket."""
+
+    process: subprocess.Popen[bytes]
+    control: socket.socket
+    ready: bool = False
+    asked: int = 0  # workers asked for and not yet received
 
 
 class CleaningPool:
@@ -141,9 +162,11 @@ class CleaningPool:
         # over in microseconds); more would only hold more bodies in this process.
         self.max_queued = self.size if max_queued is None else max(0, max_queued)
         self.killed = 0  # workers killed past the deadline
-        self._failed_starts = 0  # workers dead before they were ready, in a row
+        self.parents_started = 0  # warm parents started (once, unless one died)
+        self._failed_starts = 0  # parents or workers dead before they were ready, in a row
         self._unavailable: CleaningUnavailable | None = None
         self._spec = f"{clean.__module__}:{clean.__qualname__}"
+        self._parent: _Parent | None = None
         self._workers: list[_Worker] = []
         self._queue: deque[_Job] = deque()
         self._room = asyncio.Semaphore(self.size + self.max_queued)
@@ -151,7 +174,7 @@ class CleaningPool:
 
     async def __aenter__(self) -> Self:
         self._loop = asyncio.get_running_loop()
-        self._workers = [self._start() for _ in range(self.size)]
+        self._start_parent()
         return self
 
     async def __aexit__(
@@ -166,20 +189,80 @@ class CleaningPool:
 
     @property
     def pids(self) -> list[int]:
-        return [worker.process.pid for worker in self._workers]
+        return [worker.pid for worker in self._workers]
 
-    def _start(self) -> _Worker:
+    @property
+    def parent_pid(self) -> int | None:
+        return self._parent.process.pid if self._parent is not None else None
+
+    def _start_parent(self) -> None:
         assert self._loop is not None
-        process = subprocess.Popen(
-            [sys.executable, "-m", "scraper.jobs.cleaning_worker", self._spec],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-        )
-        assert process.stdout is not None
-        os.set_blocking(process.stdout.fileno(), False)
-        worker = _Worker(process)
-        self._loop.add_reader(process.stdout.fileno(), self._on_readable, worker)
-        return worker
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        command = [sys.executable, "-m", "scraper.jobs.cleaning_worker", self._spec]
+        with theirs:
+            process = subprocess.Popen(
+                [*command, str(theirs.fileno())],
+                stdin=subprocess.DEVNULL,
+                pass_fds=[theirs.fileno()],
+            )
+        ours.setblocking(False)
+        self.parents_started += 1
+        self._parent = _Parent(process, ours)
+        self._loop.add_reader(ours.fileno(), self._on_parent, self._parent)
+
+    def _ask_for_workers(self) -> None:
+        """Ask the warm parent for the workers the pool is short of."""
+        parent = self._parent
+        if parent is None or not parent.ready:
+            return  # asked for once it is ready
+        for _ in range(self.size - len(self._workers) - parent.asked):
+            try:
+                parent.control.send(b"fork")
+            except OSError:
+                return  # it died: its end of file says so
+            parent.asked += 1
+
+    def _on_parent(self, parent: _Parent) -> None:
+        try:
+            message, fds, _, _ = socket.recv_fds(parent.control, 16, 2)
+        except BlockingIOError:
+            return
+        except OSError:
+            message, fds = b"", []
+        if not message:
+            self._parent_died(parent)
+        elif message == b"ready":
+            parent.ready = True
+            self._ask_for_workers()
+        else:
+            parent.asked -= 1
+            (pid,) = FRAME.unpack(message)
+            self._add_worker(pid, *fds)
+
+    def _add_worker(self, pid: int, pages: int, answers: int) -> None:
+        assert self._loop is not None
+        try:
+            pidfd: int | None = os.pidfd_open(pid)
+        except ProcessLookupError:
+            pidfd = None  # already gone: its pipe's end of file says so
+        os.set_blocking(answers, False)
+        worker = _Worker(pid, os.fdopen(pages, "wb"), answers, pidfd)
+        self._workers.append(worker)
+        self._loop.add_reader(answers, self._on_readable, worker)
+
+    def _parent_died(self, parent: _Parent) -> None:
+        """Start another warm parent, unless too many in a row died before being ready."""
+        assert self._loop is not None
+        self._loop.remove_reader(parent.control.fileno())
+        parent.control.close()
+        code = parent.process.wait()
+        self._parent = None
+        if not parent.ready:
+            self._failed_starts += 1
+            if self._failed_starts >= _MAX_FAILED_STARTS:
+                self._give_up(code)
+                return
+        self._start_parent()
 
     async def submit(self, page: FetchedPage) -> asyncio.Future[Cleaned]:
         """Raises:
@@ -203,37 +286,33 @@ class CleaningPool:
 
     def _give(self, worker: _Worker, job: _Job) -> None:
         assert self._loop is not None and job.page is not None
-        stdin = worker.process.stdin
-        assert stdin is not None
         page, job.page = job.page, None  # the body lives in the worker now, not here too
         worker.job, worker.page = job, page
         try:
-            stdin.write(frame(page))
-            stdin.flush()
+            worker.pages.write(frame(page))
+            worker.pages.flush()
         except OSError:
             self._replace(worker, RejectReason.NOT_ARTICLE, "the cleaning process died")
             return
         worker.timer = self._loop.call_later(self.deadline, self._on_deadline, worker, job)
 
     def _on_readable(self, worker: _Worker) -> None:
-        stdout = worker.process.stdout
-        assert stdout is not None
         try:
-            data = os.read(stdout.fileno(), 1 << 20)
+            data = os.read(worker.answers, 1 << 20)
         except BlockingIOError:
             return
         except OSError:
             data = b""
         if not data:
-            code = worker.process.poll()
             if not worker.ready:
                 self._failed_starts += 1
                 if self._failed_starts >= _MAX_FAILED_STARTS:
-                    self._give_up(worker, code)
+                    self._stop(worker)
+                    self._workers.remove(worker)
+                    self._give_up(None)
                     return
-            self._replace(
-                worker, RejectReason.NOT_ARTICLE, f"the cleaning process died (exit {code})"
-            )
+            # Its exit status went to the warm parent, which lets the kernel reap it.
+            self._replace(worker, RejectReason.NOT_ARTICLE, "the cleaning process died")
             return
         worker.buffer += data
         while len(worker.buffer) >= FRAME.size:
@@ -268,18 +347,18 @@ class CleaningPool:
         """Stop ``worker``, reject its page, start another in its place."""
         job, page = worker.job, worker.page
         self._stop(worker)
-        self._workers[self._workers.index(worker)] = self._start()
+        self._workers.remove(worker)
+        self._ask_for_workers()
         if job is not None and page is not None and not job.future.done():
             job.future.set_result(Cleaned(_failed(page, reason, why), None))
         self._dispatch()
 
-    def _give_up(self, worker: _Worker, code: int | None) -> None:
-        """Fail every waiting page: ``worker`` was the last of too many failed starts."""
-        self._stop(worker)
-        self._workers.remove(worker)
+    def _give_up(self, code: int | None) -> None:
+        """Fail every waiting page: the last start was one too many that failed."""
+        status = "" if code is None else f", last exit status {code}"
         self._unavailable = CleaningUnavailable(
-            f"cleaning workers exit before they are ready ({self._failed_starts} in a row, "
-            f"last exit status {code}); their error is on stderr above. "
+            f"cleaning workers exit before they are ready ({self._failed_starts} in a row"
+            f"{status}); their error is on stderr above. "
             "--workers 0 cleans in this process instead"
         )
         while self._queue:
@@ -288,31 +367,30 @@ class CleaningPool:
                 job.future.set_exception(self._unavailable)
 
     def _stop(self, worker: _Worker) -> None:
+        """End ``worker``: an idle one at the end of its pages, a busy one at once."""
         assert self._loop is not None
-        process = worker.process
         if worker.timer is not None:
             worker.timer.cancel()
-        if process.stdout is not None:
-            with contextlib.suppress(ValueError, OSError):
-                self._loop.remove_reader(process.stdout.fileno())
-        if worker.job is None and process.stdin is not None:
+        with contextlib.suppress(ValueError, OSError):
+            self._loop.remove_reader(worker.answers)
+        idle = worker.job is None
+        if idle:
             with contextlib.suppress(OSError):
-                process.stdin.close()  # end of file: an idle worker exits by itself
-            try:
-                process.wait(timeout=1)
-            except subprocess.TimeoutExpired:
-                process.kill()
-        else:
-            process.kill()
-        process.wait()
-        for stream in (process.stdin, process.stdout):
-            if stream is not None:
-                with contextlib.suppress(OSError):
-                    stream.close()
+                worker.pages.close()  # end of file: an idle worker exits by itself
+        if worker.pidfd is not None:
+            if not idle or not _exited(worker.pidfd, _EXIT_GRACE):
+                with contextlib.suppress(ProcessLookupError):
+                    signal.pidfd_send_signal(worker.pidfd, signal.SIGKILL)
+                _exited(worker.pidfd, None)
+            os.close(worker.pidfd)
+        with contextlib.suppress(OSError):
+            worker.pages.close()
+        with contextlib.suppress(OSError):
+            os.close(worker.answers)
 
     def close(self) -> None:
-        """Stop every worker; pages queued or in flight are dropped (their futures
-        cancelled): the caller has saved what was clean."""
+        """Stop every worker, then their warm parent; pages queued or in flight are
+        dropped (their futures cancelled): the caller has saved what was clean."""
         for worker in self._workers:
             if worker.job is not None:
                 worker.job.future.cancel()
@@ -320,6 +398,23 @@ class CleaningPool:
         self._workers.clear()
         while self._queue:
             self._queue.popleft().future.cancel()
+        parent, self._parent = self._parent, None
+        if parent is not None:
+            assert self._loop is not None
+            with contextlib.suppress(ValueError, OSError):
+                self._loop.remove_reader(parent.control.fileno())
+            parent.control.close()  # end of file: it exits
+            try:
+                parent.process.wait(timeout=_EXIT_GRACE)
+            except subprocess.TimeoutExpired:
+                parent.process.kill()
+                parent.process.wait()
+
+
+def _exited(pidfd: int, timeout: float | None) -> bool:
+    """Whether the process of ``pidfd`` has ended, waiting up to ``timeout`` seconds."""
+    readable, _, _ = select.select([pidfd], [], [], timeout)
+    return bool(readable)
 
 
 __all__ = [

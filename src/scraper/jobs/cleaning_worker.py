@@ -1,24 +1,36 @@
-"""A cleaning worker: ``python -m scraper.jobs.cleaning_worker MODULE:FUNCTION``.
+"""Cleaning workers, forked from one warm parent:
+``python -m scraper.jobs.cleaning_worker MODULE:FUNCTION CONTROL_FD``.
 
-Reads pages from stdin, one frame each (a 4-byte length, then a pickled `FetchedPage`),
-and answers each with one frame holding its `Cleaned` (the `Article` or `Reject`, and
-an article's near-duplicate fingerprint), until end of file.
-The pool (`scraper.jobs.cleaning`) sends a page only to an idle worker, so the order of
-answers is the order of pages. A plain ``-m`` process, not `multiprocessing`: it never
-re-imports the caller's main module, and it imports only what cleaning needs.
+The parent imports the cleaner, loads its models (the language identifier, trafilatura's
+stoplists) with a warm-up page, then sends ``ready`` on the control socket (a Unix
+SOCK_SEQPACKET socket, fd CONTROL_FD) and forks one worker per message the pool sends
+there, answering each with the worker's pid and the two ends of its pipes (SCM_RIGHTS).
+So the ~180 MB of libraries and models are loaded once and shared copy-on-write by every
+worker, instead of once per worker; a worker that replaces a crashed one starts in
+milliseconds. The parent cleans nothing itself: every worker starts from the same pages.
+
+A worker reads pages from its pipe, one frame each (a 4-byte length, then a pickled
+`FetchedPage`), and answers each with one frame holding its `Cleaned` (the `Article` or
+`Reject`, and an article's near-duplicate fingerprint), until end of file. The pool
+(`scraper.jobs.cleaning`) sends a page only to an idle worker, so the order of answers is
+the order of pages. A plain ``-m`` process, not `multiprocessing`: it never re-imports the
+caller's main module, and it imports only what cleaning needs.
 """
 
 from __future__ import annotations
 
 import contextlib
+import gc
 import importlib
 import os
 import pickle
 import signal
+import socket
 import struct
 import sys
+import traceback
 from collections.abc import Callable
-from typing import IO, Any
+from typing import IO, Any, NoReturn
 
 FRAME = struct.Struct("!I")  # length of the pickle that follows
 
@@ -67,23 +79,70 @@ def _warm_up() -> None:
         extract(_WARM_UP, url="https://warm-up.invalid/page", fetched_at=datetime.now(UTC))
 
 
-def serve(spec: str) -> None:
+def serve(spec: str, control: socket.socket) -> None:
+    """The warm parent: load and warm the cleaner once, then fork a worker per request."""
     # A Ctrl-C at the terminal reaches the whole process group; the pool decides what
     # becomes of the page in flight, not an exception in the middle of a parse.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    # Answers go on a private copy of stdout; whatever a library prints goes to stderr.
-    answers = os.fdopen(os.dup(1), "wb")
+    # Answers go on the workers' own pipes; whatever a library prints goes to stderr.
     os.dup2(2, 1)
     from scraper.jobs.cleaning import cleaned
 
     clean = load_function(spec)
     _warm_up()
-    answers.write(frame("ready"))
-    answers.flush()
-    while (data := read_frame(sys.stdin.buffer)) is not None:
-        answers.write(frame(cleaned(clean, pickle.loads(data))))
-        answers.flush()
+    # What is loaded now stays out of the collector's passes, which would otherwise write
+    # to every object's header and so copy the shared pages into each worker.
+    gc.freeze()
+    # Reaped here, not left to the kernel (SIG_IGN): a reaped child's CPU time counts in
+    # this process's children's usage, and so in the run's (the pool watches the workers
+    # through their pipes and pidfds, not their exit status).
+    signal.signal(signal.SIGCHLD, _reap)
+    control.send(b"ready")
+    while control.recv(16):  # one message a worker wanted; end of file: the pool is gone
+        pages, to_worker = os.pipe()
+        from_worker, answers = os.pipe()
+        pid = os.fork()
+        if pid == 0:
+            control.close()
+            os.close(to_worker)
+            os.close(from_worker)
+            _work(lambda page: cleaned(clean, page), pages, answers)
+        os.close(pages)
+        os.close(answers)
+        socket.send_fds(control, [FRAME.pack(pid)], [to_worker, from_worker])
+        os.close(to_worker)
+        os.close(from_worker)
+    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+    with contextlib.suppress(ChildProcessError):
+        while True:  # the pool stops its workers first: this waits for the last ones
+            os.waitpid(-1, 0)
+
+
+def _reap(signum: int, _frame: object) -> None:
+    with contextlib.suppress(ChildProcessError):
+        while os.waitpid(-1, os.WNOHANG)[0]:
+            pass
+
+
+def _work(clean: Callable[[Any], object], pages_fd: int, answers_fd: int) -> NoReturn:
+    """A forked worker's life: clean pages from one pipe, answer on the other, then exit."""
+    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+    code = 0
+    try:
+        with os.fdopen(pages_fd, "rb") as pages, os.fdopen(answers_fd, "wb") as answers:
+            answers.write(frame("ready"))
+            answers.flush()
+            while (data := read_frame(pages)) is not None:
+                answers.write(frame(clean(pickle.loads(data))))
+                answers.flush()
+    except BrokenPipeError:
+        pass  # the pool is gone: nobody to answer
+    except BaseException:
+        traceback.print_exc()
+        code = 1
+    finally:
+        os._exit(code)  # not the parent's exit handlers: they are the parent's
 
 
 if __name__ == "__main__":
-    serve(sys.argv[1])
+    serve(sys.argv[1], socket.socket(fileno=int(sys.argv[2])))

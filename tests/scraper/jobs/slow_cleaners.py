@@ -3,6 +3,7 @@ the real cleaner, slowed or stuck on pages that ask for it in their path."""
 
 from __future__ import annotations
 
+import os
 import time
 
 from cleaner import Article, Reject
@@ -21,4 +22,12 @@ def stuck_on_marked(page: FetchedPage) -> Article | Reject:
     if "/stuck" in page.url:
         while True:
             time.sleep(1)
+    return clean_page(page)
+
+
+def dies_on_marked(page: FetchedPage) -> Article | Reject:
+    """The real cleaner, except that its process dies (as in a crash in a C parser) on a
+    page whose path says ``/crash``."""
+    if "/crash" in page.url:
+        os._exit(70)
     return clean_page(page)

@@ -19,7 +19,7 @@ import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-from cleaner import Reject, RejectReason
+from cleaner import Article, Reject, RejectReason
 from scraper.discovery import Link
 from scraper.discovery.sources import SourcesConfig
 from scraper.fetch.fetcher import Fetcher
@@ -31,8 +31,8 @@ from scraper.settings import Settings
 from scraper.store.state import StateDB
 from scraper.store.warc import iter_pages
 from tests.conftest import SCRAPER, run_scraper
-from tests.scraper.jobs.slow_cleaners import slow_clean, stuck_on_marked
-from tests.scraper.warc_pages import article_html
+from tests.scraper.jobs.slow_cleaners import dies_on_marked, slow_clean, stuck_on_marked
+from tests.scraper.warc_pages import article_html, page
 
 FAST = "[settings]\nallow_private_addresses = true\n[settings.politeness]\ndelay = 0\n"
 
@@ -320,3 +320,47 @@ def test_workers_that_cannot_start_fail_the_run_with_a_clear_error(
     # Before, the pool started dying workers for ever and the run waited for them.
     with pytest.raises(CleaningUnavailable, match="exit before they are ready"):
         asyncio.run(asyncio.wait_for(run, timeout=60))
+
+
+def _status(pid: int, key: str) -> int:
+    """A number from /proc/PID/status or smaps_rollup (``key`` ends in ':')."""
+    for name in ("status", "smaps_rollup"):
+        for line in Path(f"/proc/{pid}/{name}").read_text(encoding="ascii").splitlines():
+            if line.startswith(key):
+                return int(line.split()[1])
+    raise AssertionError(f"{key} not in /proc/{pid}")
+
+
+def test_workers_are_forked_from_one_warm_parent_and_a_crashed_one_is_replaced() -> None:
+    async def main() -> None:
+        async with CleaningPool(2, deadline=30, clean=dies_on_marked) as pool:
+            url = "https://example.org/column-{}"
+            first = await (await pool.submit(page(url.format(1), article_html(1))))
+            assert isinstance(first.result, Article)
+            parent, before = pool.parent_pid, set(pool.pids)
+            assert parent is not None and len(before) == 2
+            # The cleaner and its language model were loaded once, in the parent: the
+            # workers hold them as pages shared with it (tens of MB), not copies of their own.
+            for pid in before:
+                assert _status(pid, "PPid:") == parent
+                assert _status(pid, "Shared_Dirty:") > 50_000, pid  # kB
+
+            crashed = await (await pool.submit(page(url.format(2) + "/crash", b"<html>")))
+            after = await (await pool.submit(page(url.format(3), article_html(3))))
+
+            assert isinstance(crashed.result, Reject)
+            assert crashed.result.detail == "the cleaning process died"
+            assert isinstance(after.result, Article)
+            await _until(lambda: len(pool.pids) == 2)
+            assert pool.parents_started == 1 and pool.parent_pid == parent
+            assert len(set(pool.pids) - before) == 1
+            assert all(_status(pid, "PPid:") == parent for pid in pool.pids)
+
+    asyncio.run(main())
+
+
+async def _until(condition: object, seconds: float = 10) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():  # type: ignore[operator]
+        assert time.monotonic() < deadline, "timed out waiting"
+        await asyncio.sleep(0.01)

@@ -20,7 +20,9 @@ test: $(BIN)/.installed
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/ruff format --check src tests benchmarks
 	$(BIN)/mypy
-	$(BIN)/pytest -q -n auto
+	# Bytecode is cached even where PYTHONDONTWRITEBYTECODE is set: the suite starts a few
+	# hundred `scraper` processes, each of which would compile every module again.
+	env -u PYTHONDONTWRITEBYTECODE $(BIN)/pytest -q -n auto
 
 clean-venv:
 	rm -rf $(VENV)

@@ -16,6 +16,7 @@ SRC = Path(__file__).resolve().parents[1] / "src"
 # A package may import its own modules and those of any lower rank.
 RANKS = {
     "scraper.errors": 0,
+    "scraper.clock": 0,
     "scraper.demo": 0,
     "scraper.settings": 1,
     "scraper.fetch": 2,

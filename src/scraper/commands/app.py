@@ -26,9 +26,9 @@ import typer
 from typer.core import TyperArgument, TyperGroup, TyperOption
 
 from scraper import __version__, commands
+from scraper.clock import utc_now
 from scraper.commands.exitcodes import ExitCode
 from scraper.errors import ConfigError
-from scraper.fetch.http import utc_now
 from scraper.jobs.progress import Reporter, choose_mode, printable
 from scraper.settings import RetryPolicy, Settings, apply_overrides, load_settings, parse_override
 

@@ -8,13 +8,13 @@ from typing import Annotated
 
 import typer
 
+from scraper.clock import utc_now
 from scraper.commands.app import Options, app, fail, shared
 from scraper.commands.exitcodes import ExitCode
 from scraper.demo.server import DemoServer
 from scraper.demo.site import DemoSite
 from scraper.discovery.sources import Source, SourcesConfig
 from scraper.errors import StorageError
-from scraper.fetch.http import utc_now
 from scraper.jobs.cleaning import CleaningUnavailable
 from scraper.jobs.run import run_once, summary_text
 from scraper.settings import Politeness, Settings

@@ -10,12 +10,12 @@ from typing import Annotated
 import typer
 
 from cleaner import canonicalize_url
+from scraper.clock import utc_now
 from scraper.commands.app import Options, RawOnlyOption, WorkersOption, app, fail, shared
 from scraper.commands.exitcodes import ExitCode
 from scraper.discovery import Link
 from scraper.discovery.sources import SourcesConfig
 from scraper.errors import StorageError
-from scraper.fetch.http import utc_now
 from scraper.jobs.cleaning import CleaningUnavailable
 from scraper.jobs.run import Outcome, run_once
 from scraper.store.lock import LockHeld, RunLock

@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 
+from scraper.clock import utc_now
 from scraper.commands.app import (
     DEFAULT_CONFIG,
     Options,
@@ -22,7 +23,6 @@ from scraper.commands.demo import DEMO_DATA, DEMO_PORT, run_demo
 from scraper.commands.exitcodes import ExitCode
 from scraper.discovery.sources import load_sources
 from scraper.errors import ConfigError, StorageError
-from scraper.fetch.http import utc_now
 from scraper.jobs.cleaning import CleaningUnavailable
 from scraper.jobs.cluster import ClusterUnavailable, DaskNotInstalled, dask_executor, parse_cluster
 from scraper.jobs.progress import printable

@@ -20,6 +20,7 @@ from email.utils import parsedate_to_datetime
 from types import TracebackType
 from typing import Protocol, Self
 
+from scraper.clock import Clock, utc_now
 from scraper.errors import (
     Blocked,
     FetchError,
@@ -29,15 +30,7 @@ from scraper.errors import (
     NetworkError,
     RobotsDisallowed,
 )
-from scraper.fetch.http import (
-    Client,
-    Clock,
-    FetchedPage,
-    address_policy,
-    fetch_page,
-    make_client,
-    utc_now,
-)
+from scraper.fetch.http import Client, FetchedPage, address_policy, fetch_page, make_client
 from scraper.fetch.politeness import HostRegistry, HostSlots, Monotonic, Sleep, host_key
 from scraper.fetch.robots import RobotsCache, RobotsRules, rules_from
 from scraper.settings import Politeness, Settings

@@ -17,10 +17,10 @@ import asyncio
 import socket
 import ssl
 import urllib.request
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from types import TracebackType
 from typing import Any, Self, TypeVar
 from urllib.parse import urljoin
@@ -29,6 +29,7 @@ import aiohttp
 from aiohttp.abc import AbstractResolver, ResolveResult
 from yarl import URL
 
+from scraper.clock import Clock, utc_now
 from scraper.errors import (
     Blocked,
     FetchError,
@@ -44,7 +45,6 @@ from scraper.fetch.addresses import AddressPolicy, is_ip_literal, is_reserved_na
 from scraper.fetch.encodings import BoundedDecoder
 from scraper.settings import Settings
 
-Clock = Callable[[], datetime]
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _BLOCKING = frozenset({401, 403, 451})
 HTML_TYPES = ("text/html", "application/xhtml+xml")
@@ -52,13 +52,6 @@ HTML_TYPES = ("text/html", "application/xhtml+xml")
 # (8 KB a line) would turn them into network errors.
 _MAX_HEADER_LINE = 64 * 1024
 _E = TypeVar("_E", bound=BaseException)
-
-
-def utc_now() -> datetime:
-    """The default clock."""
-    # Whole seconds: the raw store's WARC-Date has no fraction, and re-cleaning from it
-    # must give the same record as the fetch did.
-    return datetime.now(UTC).replace(microsecond=0)
 
 
 @dataclass(frozen=True)
@@ -491,11 +484,9 @@ def check_article_response(page: FetchedPage) -> None:
 __all__ = [
     "HTML_TYPES",
     "Client",
-    "Clock",
     "FetchError",
     "FetchedPage",
     "check_article_response",
     "fetch_page",
     "make_client",
-    "utc_now",
 ]

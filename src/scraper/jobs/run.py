@@ -24,11 +24,12 @@ from typing import Any
 
 from cleaner import Article, Reject, RejectReason, canonicalize_url
 from cleaner.fingerprint import Fingerprint
+from scraper.clock import Clock
 from scraper.discovery import Link, discover, fetcher_fetch
 from scraper.discovery.sources import Source, SourcesConfig
 from scraper.errors import FetchError, StorageError
 from scraper.fetch.fetcher import Fetcher, FetchOutcome, FetchRequest
-from scraper.fetch.http import HTML_TYPES, Clock, address_policy
+from scraper.fetch.http import HTML_TYPES, address_policy
 from scraper.jobs.cleaning import (
     Clean,
     Cleaned,

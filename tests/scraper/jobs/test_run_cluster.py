@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
+from scraper.clock import utc_now
 from scraper.demo.server import DemoServer
 from scraper.discovery.sources import SourcesConfig, load_sources
 from scraper.fetch.fetcher import FetchRequest
-from scraper.fetch.http import utc_now
 from scraper.fetch.politeness import host_key
 from scraper.jobs.progress import Reporter
 from scraper.jobs.run import run_once

@@ -20,10 +20,10 @@ from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 from cleaner import Article, Reject, RejectReason
+from scraper.clock import utc_now
 from scraper.discovery import Link
 from scraper.discovery.sources import SourcesConfig
 from scraper.fetch.fetcher import Fetcher
-from scraper.fetch.http import utc_now
 from scraper.jobs.cleaning import CleaningPool, CleaningUnavailable
 from scraper.jobs.progress import Reporter
 from scraper.jobs.run import Run, run_once

@@ -5,17 +5,16 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, timedelta
+from itertools import islice
 
 # A time without an offset may be read in any zone from UTC-12 to UTC+14.
 _EARLIEST_OFFSET = timedelta(hours=14)
 # htmldate builds every date it returns from a string with at least four digits: its
 # text parser refuses fewer (try_date_expr counts str.isdigit), every pattern it runs over
 # the page's markup needs a four-digit year or day, month and two-digit year, a timestamp
-# has nine or more; its URL pattern needs a four-digit year.
-_FOUR_DIGITS = re.compile(r"\d(?:\D*+\d){3}")
-# A heading's tag name ("<h2>", "</h2>") holds the only digit markup has without a text or
-# value: between "h" and ">" or a space, no date pattern can use it.
-_HEADING_DIGIT = re.compile(r"(?<=<h)[1-6](?=[\s>])|(?<=</h)[1-6](?=>)")
+# has nine or more; its URL pattern needs a four-digit year. A digit of the parsed page is
+# one of the source or a character reference ("&#50;", "&sup2;"), counted as one.
+_DIGIT_LIKE = re.compile(r"\d|&#|&sup", re.IGNORECASE)
 _FOUR_DIGIT_RUN = re.compile(r"\d{4}")
 _ISO_PREFIX = re.compile(
     r"\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?"
@@ -50,21 +49,20 @@ def normalize_date(raw: str | None, formats: list[str] | tuple[str, ...] = ()) -
         return None
 
 
-def may_hold_date(markup: str, url: str) -> bool:
-    """False when neither ``markup`` (a page, serialized) nor ``url`` can give htmldate a
-    date: the page has fewer than four digits and the URL no run of four.
+def may_hold_date(html: str, url: str) -> bool:
+    """False when neither the page (its HTML source) nor ``url`` can give htmldate a date:
+    the page has fewer than four digits and the URL no run of four.
 
     Every string htmldate reads (a text, an attribute, the markup) is drawn from the
-    serialization's characters, so it holds no more of its digits than the whole does.
+    parsed page's characters, so it holds no more digits than the source does.
     """
     if _FOUR_DIGIT_RUN.search(url):
         return True
-    markup = _HEADING_DIGIT.sub("", markup)
-    if _FOUR_DIGITS.search(markup):
+    if len(list(islice(_DIGIT_LIKE.finditer(html), 4))) == 4:
         return True
     # re's \d is Unicode's decimal digits; str.isdigit also counts superscripts and the
     # like, which only non-ASCII text can hold.
-    return not markup.isascii() and sum(map(str.isdigit, markup)) >= 4
+    return not html.isascii() and sum(map(str.isdigit, html)) >= 4
 
 
 def is_bare_date(text: str) -> bool:

@@ -31,12 +31,22 @@ from tests.conftest import SCRAPER, run_scraper
 from tests.scraper.jobs.test_run import records, write_config
 
 KILLS = int(os.environ.get("SCRAPER_FAULT_KILLS", "3"))
+Records = dict[str, dict[str, object]]
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def server() -> Iterator[DemoServer]:
     with DemoServer() as demo:
         yield demo
+
+
+@pytest.fixture(scope="module")
+def expected(server: DemoServer, tmp_path_factory: pytest.TempPathFactory) -> Records:
+    """The records of one uninterrupted run: what every test's damaged run must end with."""
+    workdir = tmp_path_factory.mktemp("reference")
+    write_config(workdir, server)
+    assert run_scraper("run", "--data-dir", "reference", cwd=workdir).returncode == 0
+    return records(workdir / "reference")
 
 
 def _progress(data_dir: Path) -> tuple[int, int]:
@@ -81,13 +91,17 @@ def _assert_consistent(data_dir: Path, context: str) -> None:
 
 
 def test_sigkill_at_random_points_then_rerun_equals_an_uninterrupted_run(
-    server: DemoServer, workdir: Path
+    server: DemoServer, expected: Records, workdir: Path
 ) -> None:
-    server.delay = 0.03  # slow enough that kills land mid-run
     write_config(workdir, server)
-    reference = workdir / "reference"
-    assert run_scraper("run", "--data-dir", str(reference), cwd=workdir).returncode == 0
-    expected = records(reference)
+    server.delay = 0.03  # slow enough that kills land mid-run
+    try:
+        _kill_and_rerun(workdir, expected)
+    finally:
+        server.delay = 0
+
+
+def _kill_and_rerun(workdir: Path, expected: Records) -> None:
     seed = int(os.environ.get("SCRAPER_FAULT_SEED", str(time.time_ns() % 1_000_000)))
     print(f"kill seed {seed} (replay: SCRAPER_FAULT_SEED={seed})")
     rng = random.Random(seed)
@@ -110,11 +124,9 @@ def _limit_file_size(limit: int) -> None:
 
 @pytest.mark.parametrize("limit", [8 * 1024, 48 * 1024])
 def test_disk_full_is_a_clear_error_and_nothing_is_half_written(
-    server: DemoServer, workdir: Path, limit: int
+    server: DemoServer, expected: Records, workdir: Path, limit: int
 ) -> None:
     write_config(workdir, server)
-    reference = workdir / "reference"
-    assert run_scraper("run", "--data-dir", str(reference), cwd=workdir).returncode == 0
     data_dir = workdir / "full"
 
     full = subprocess.run(
@@ -138,7 +150,7 @@ def test_disk_full_is_a_clear_error_and_nothing_is_half_written(
     # Space again: the next run completes the work.
     again = run_scraper("run", "--data-dir", str(data_dir), cwd=workdir)
     assert again.returncode == 0, again.stderr
-    assert records(data_dir) == records(reference)
+    assert records(data_dir) == expected
     _assert_consistent(data_dir, f"after a full disk at {limit} bytes")
 
 

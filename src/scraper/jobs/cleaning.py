@@ -403,7 +403,11 @@ class CleaningPool:
             assert self._loop is not None
             with contextlib.suppress(ValueError, OSError):
                 self._loop.remove_reader(parent.control.fileno())
-            parent.control.close()  # end of file: it exits
+            parent.control.close()  # end of file: a ready parent exits
+            if not parent.ready:
+                # Still loading the cleaner: nothing of it is needed any more, and
+                # waiting for its warm-up would hold a short run up by a second.
+                parent.process.kill()
             try:
                 parent.process.wait(timeout=_EXIT_GRACE)
             except subprocess.TimeoutExpired:

@@ -97,25 +97,35 @@ def serve(spec: str, control: socket.socket) -> None:
     # this process's children's usage, and so in the run's (the pool watches the workers
     # through their pipes and pidfds, not their exit status).
     signal.signal(signal.SIGCHLD, _reap)
-    control.send(b"ready")
-    while control.recv(16):  # one message a worker wanted; end of file: the pool is gone
-        pages, to_worker = os.pipe()
-        from_worker, answers = os.pipe()
-        pid = os.fork()
-        if pid == 0:
-            control.close()
-            os.close(to_worker)
-            os.close(from_worker)
-            _work(lambda page: cleaned(clean, page), pages, answers)
-        os.close(pages)
-        os.close(answers)
-        socket.send_fds(control, [FRAME.pack(pid)], [to_worker, from_worker])
-        os.close(to_worker)
-        os.close(from_worker)
+    # The pool closing the socket is the end, whenever it comes: a run can be over
+    # before this parent was ready, or between two workers.
+    with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+        control.send(b"ready")
+        while control.recv(16):  # one message a worker wanted; end of file: the pool is gone
+            _fork_worker(control, lambda page: cleaned(clean, page))
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
     with contextlib.suppress(ChildProcessError):
         while True:  # the pool stops its workers first: this waits for the last ones
             os.waitpid(-1, 0)
+
+
+def _fork_worker(control: socket.socket, clean: Callable[[Any], object]) -> None:
+    """Fork one worker and hand the pool its pid and the pool's ends of its two pipes."""
+    pages, to_worker = os.pipe()
+    from_worker, answers = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        control.close()
+        os.close(to_worker)
+        os.close(from_worker)
+        _work(clean, pages, answers)
+    os.close(pages)
+    os.close(answers)
+    try:
+        socket.send_fds(control, [FRAME.pack(pid)], [to_worker, from_worker])
+    finally:
+        os.close(to_worker)
+        os.close(from_worker)
 
 
 def _reap(signum: int, _frame: object) -> None:

@@ -9,7 +9,9 @@ import io
 import json
 import re
 import signal
+import socket
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -364,3 +366,24 @@ async def _until(condition: object, seconds: float = 10) -> None:
     while not condition():  # type: ignore[operator]
         assert time.monotonic() < deadline, "timed out waiting"
         await asyncio.sleep(0.01)
+
+
+def test_a_warm_parent_whose_pool_is_gone_before_it_is_ready_exits_quietly() -> None:
+    ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    with theirs:
+        parent = subprocess.Popen(
+            [sys.executable, "-m", "scraper.jobs.cleaning_worker", _SPEC, str(theirs.fileno())],
+            pass_fds=[theirs.fileno()],
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+    ours.close()  # a run over before its workers were needed (a full disk, no new pages)
+
+    _, stderr = parent.communicate(timeout=60)
+
+    # Before, its "ready" met the closed socket: a BrokenPipeError traceback in the run's log.
+    assert "Traceback" not in stderr, stderr
+    assert parent.returncode == 0, stderr
+
+
+_SPEC = "scraper.jobs.pipeline:clean_page"

@@ -132,7 +132,9 @@ def prefixed_byline(tree: HTMLParser, site_names: list[str]) -> list[str]:
         return []
     data = noise_data()
     bare = {prefix.rstrip(":") for prefix in data.author_prefixes}
-    normalized = (normalize_text(line) for line in body.text(separator="\n").split("\n"))
+    # Blank lines (most of a page's) normalize to nothing: skipped before normalizing.
+    page_lines = body.text(separator="\n").split("\n")
+    normalized = map(normalize_text, (line for line in page_lines if line and not line.isspace()))
     lines = list(islice(filter(None, normalized), _MAX_BYLINE_LINES))  # normalized as read
     for index, line in enumerate(lines):
         if len(line) > data.author_max_chars:

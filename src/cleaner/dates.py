@@ -5,9 +5,17 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, timedelta
+from itertools import islice
 
 # A time without an offset may be read in any zone from UTC-12 to UTC+14.
 _EARLIEST_OFFSET = timedelta(hours=14)
+# htmldate builds every date it returns from a string with at least four digits: its
+# text parser refuses fewer (try_date_expr counts str.isdigit), every pattern it runs over
+# the page's markup needs a four-digit year or day, month and two-digit year, a timestamp
+# has nine or more; its URL pattern needs a four-digit year. A digit of the parsed page is
+# one of the source or a character reference ("&#50;", "&sup2;"), counted as one.
+_DIGIT_LIKE = re.compile(r"\d|&#|&sup", re.IGNORECASE)
+_FOUR_DIGIT_RUN = re.compile(r"\d{4}")
 _ISO_PREFIX = re.compile(
     r"\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?"
 )
@@ -39,6 +47,22 @@ def normalize_date(raw: str | None, formats: list[str] | tuple[str, ...] = ()) -
         return datetime.fromisoformat(value).isoformat()
     except ValueError:
         return None
+
+
+def may_hold_date(html: str, url: str) -> bool:
+    """False when neither the page (its HTML source) nor ``url`` can give htmldate a date:
+    the page has fewer than four digits and the URL no run of four.
+
+    Every string htmldate reads (a text, an attribute, the markup) is drawn from the
+    parsed page's characters, so it holds no more digits than the source does.
+    """
+    if _FOUR_DIGIT_RUN.search(url):
+        return True
+    if len(list(islice(_DIGIT_LIKE.finditer(html), 4))) == 4:
+        return True
+    # re's \d is Unicode's decimal digits; str.isdigit also counts superscripts and the
+    # like, which only non-ASCII text can hold.
+    return not html.isascii() and sum(map(str.isdigit, html)) >= 4
 
 
 def is_bare_date(text: str) -> bool:

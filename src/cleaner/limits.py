@@ -96,7 +96,9 @@ def check_structure(html: str) -> None:
         raise ExtractionError(
             RejectReason.TOO_LARGE, f"{tags:,} tags is over the {MAX_TAGS:,} node cap"
         )
-    if tags > MAX_DEPTH:  # fewer tags cannot nest deeper than the cap
+    # Only a start tag opens an element, and no start tag begins with "</": fewer start
+    # tags than the cap cannot nest deeper than it (most pages; the estimate costs more).
+    if tags - html.count("</") > MAX_DEPTH:
         depth = nesting_depth(html)
         if depth > MAX_DEPTH:
             raise ExtractionError(

@@ -56,12 +56,14 @@ def load_function(spec: str) -> Callable[[Any], Any]:
     return function
 
 
-# A small page without a date and with a short body, so that cleaning it runs every stage
-# (the date and body fallbacks included) and their libraries' first-use set-up is done
-# before the pool's deadline clock runs on a real page.
+# A small page with a short body and its date only in the text, so that cleaning it runs
+# every stage (the date and body fallbacks included: htmldate reads only a page with
+# digits) and their libraries' first-use set-up is done before the pool's deadline clock
+# runs on a real page.
 _WARM_UP = (
     b"<html><head><title>Warm-up</title></head><body><article><h1>Warm-up</h1>"
     b"<p>A short paragraph of text, long enough to be read as one, for the warm-up.</p>"
+    b"<p>Filed on 3 March 2021.</p>"
     b"</article></body></html>"
 )
 

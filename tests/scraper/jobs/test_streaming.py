@@ -55,6 +55,19 @@ class Gate:
         return Response(article_html(number), content_type="text/html; charset=utf-8")
 
 
+@pytest.fixture(scope="module")
+def make_httpserver() -> Iterator[HTTPServer]:
+    """The plugin's server, threaded here: a page held at the gate must not hold up the
+    pages the fetcher asked for beside it (one thread serves one connection at a time,
+    so page 3 could wait behind a held page 4)."""
+    server = HTTPServer(threaded=True)
+    server.start()
+    yield server
+    server.clear()
+    if server.is_running():
+        server.stop()
+
+
 @pytest.fixture
 def gate(httpserver: HTTPServer) -> Iterator[Gate]:
     gate = Gate(held_from=4)
@@ -83,6 +96,12 @@ def _start_fetch_many(workdir: Path, urls: list[str]) -> subprocess.Popen[str]:
     )
 
 
+def _end(process: subprocess.Popen[str]) -> None:
+    """Kill ``process`` if it still runs, and reap it and its pipes."""
+    process.kill()
+    process.communicate()
+
+
 def _records(workdir: Path) -> list[Path]:
     return sorted((workdir / "data").glob("clean/*/*.json"))
 
@@ -107,7 +126,7 @@ def test_records_are_saved_while_the_run_is_still_fetching(
         gate.open.set()
         out, err = process.communicate(timeout=60)
     finally:
-        process.kill()
+        _end(process)
     assert process.returncode == 0, err
     assert "8 URLs: 8 saved" in out
     assert len(_records(workdir)) == 8
@@ -124,7 +143,7 @@ def test_a_stopped_run_keeps_what_was_cleaned_and_the_next_run_does_the_rest(
         process.send_signal(stop)
         out, err = process.communicate(timeout=30)
     finally:
-        process.kill()
+        _end(process)
 
     assert process.returncode == 130, err
     assert "Traceback" not in err

@@ -9,6 +9,7 @@ import sys
 from collections import Counter
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import pytest
 
@@ -175,3 +176,36 @@ def test_title_witnesses_ranks_fixed_orders(
     assert shares["<title>"] == "1.000"
     assert shares["ld:headline > og:title > h1 > <title>"] == "1.000"
     assert "og:title" not in shares  # the pages have none
+
+
+def test_the_extractors_warm_up_then_take_turns_on_each_page(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    module = _load()
+    pages = module.load_corpus(_write_corpus(tmp_path))
+    calls: list[tuple[str, str]] = []
+    for name in ("ours", "trafilatura"):
+        real = module.EXTRACTORS[name]
+
+        def recorded(page: Any, name: str = name, real: Any = real) -> Any:
+            calls.append((name, page.id))
+            return real(page)
+
+        monkeypatch.setitem(module.EXTRACTORS, name, recorded)
+
+    scores = module.evaluate(pages, ["ours", "trafilatura"])
+
+    # Each is warmed on the cleaner's warm-up page (every fallback) and the first page,
+    # then they alternate who goes first, so a machine slowing down slows both alike.
+    first, second = (page.id for page in pages)
+    assert calls == [
+        ("ours", "warm-up"),
+        ("ours", first),
+        ("trafilatura", "warm-up"),
+        ("trafilatura", first),
+        ("ours", first),
+        ("trafilatura", first),
+        ("trafilatura", second),
+        ("ours", second),
+    ]
+    assert all(score.pages == 2 and score.cpu_seconds > 0 for score, _ in scores.values())

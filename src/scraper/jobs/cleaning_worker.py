@@ -56,27 +56,15 @@ def load_function(spec: str) -> Callable[[Any], Any]:
     return function
 
 
-# A small page with a short body and its date only in the text, so that cleaning it runs
-# every stage (the date and body fallbacks included: htmldate reads only a page with
-# digits) and their libraries' first-use set-up is done before the pool's deadline clock
-# runs on a real page.
-_WARM_UP = (
-    b"<html><head><title>Warm-up</title></head><body><article><h1>Warm-up</h1>"
-    b"<p>A short paragraph of text, long enough to be read as one, for the warm-up.</p>"
-    b"<p>Filed on 3 March 2021.</p>"
-    b"</article></body></html>"
-)
-
-
 def _warm_up() -> None:
-    from datetime import UTC, datetime
-
-    from cleaner import ExtractionError, extract
+    """The libraries' first-use set-up, done before the pool's deadline clock runs on a
+    real page."""
+    from cleaner.warm import warm_up
 
     # Best effort: what fails here (a full disk under a library's model cache) fails the
     # same way on a real page, where it becomes that page's reject, not a traceback.
-    with contextlib.suppress(ExtractionError, Exception):
-        extract(_WARM_UP, url="https://warm-up.invalid/page", fetched_at=datetime.now(UTC))
+    with contextlib.suppress(Exception):
+        warm_up()
 
 
 def serve(spec: str, control: socket.socket) -> None:

@@ -118,7 +118,7 @@ class _Worker:
     pid: int
     pages: IO[bytes]  # our end of the pipe the worker reads pages from
     answers: int  # our end of the pipe it answers on (a file descriptor, non-blocking)
-    # The worker is the warm parent's child, reaped by the kernel: a pidfd names this one
+    # The worker is the warm parent's child, reaped by it: a pidfd names this one
     # process even once its pid is free again (None: it was gone before we could ask).
     pidfd: int | None
     buffer: bytearray = field(default_factory=bytearray)
@@ -311,7 +311,7 @@ class CleaningPool:
                     self._workers.remove(worker)
                     self._give_up(None)
                     return
-            # Its exit status went to the warm parent, which lets the kernel reap it.
+            # Its exit status went to the warm parent, which reaped it.
             self._replace(worker, RejectReason.NOT_ARTICLE, "the cleaning process died")
             return
         worker.buffer += data

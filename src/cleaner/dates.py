@@ -51,13 +51,17 @@ def normalize_date(raw: str | None, formats: list[str] | tuple[str, ...] = ()) -
 
 def may_hold_date(html: str, url: str) -> bool:
     """False when neither the page (its HTML source) nor ``url`` can give htmldate a date:
-    the page has fewer than four digits and the URL no run of four.
+    the page has fewer than four digits and the URL no run of four."""
+    return page_may_hold_date(html) or bool(_FOUR_DIGIT_RUN.search(url))
+
+
+def page_may_hold_date(html: str) -> bool:
+    """False when the page has fewer than four digits, the fewest any date htmldate
+    reads is built from: htmldate can then find nothing in it, only in its URL.
 
     Every string htmldate reads (a text, an attribute, the markup) is drawn from the
     parsed page's characters, so it holds no more digits than the source does.
     """
-    if _FOUR_DIGIT_RUN.search(url):
-        return True
     if len(list(islice(_DIGIT_LIKE.finditer(html), 4))) == 4:
         return True
     # re's \d is Unicode's decimal digits; str.isdigit also counts superscripts and the

@@ -118,3 +118,32 @@ def test_htmldate_finds_nothing_where_the_check_says_no_date(
     tree = lxml.html.document_fromstring(page)
 
     assert find_date(tree, url=url, extensive_search=True, original_date=True) is None
+
+
+_URLS = st.builds(
+    "https://herald.example{}/{}{}".format,
+    st.sampled_from(["", ":8443", ":34567"]),
+    st.sampled_from(["news/", "2025/03/03/", "2025/03/", "2025-03-03-", "p/2031/", "21/3/"]),
+    st.sampled_from(["ferry", "ferry-12345", "7"]),
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(_PLACES, _WORDS, _DATE_LIKE, _URLS)
+def test_a_page_without_date_digits_gets_the_date_htmldate_reads_in_its_whole(
+    place: str, word: str, date: str, url: str
+) -> None:
+    """A page too short of digits is not searched, only its URL: the date is still the
+    one htmldate finds when it reads the whole page."""
+    page = _page(place.format(f"{word} {date}"), heading="")
+    whole = find_date(
+        lxml.html.document_fromstring(page),
+        url=url,
+        extensive_search=True,
+        original_date=True,
+        max_date=_FETCHED.strftime("%Y-%m-%d"),
+    )
+
+    article = extract(page, url=url, fetched_at=_FETCHED)
+
+    assert (article.date or "")[:10] == (whole or "")[:10]

@@ -127,7 +127,7 @@ class Settings(_Strict):
             return None
         try:
             url = URL(value)
-        except ValueError as exc:
+        except (ValueError, IndexError) as exc:  # yarl: IndexError on some broken authorities
             raise ValueError(f"proxy {value!r} is not a URL ({exc})") from None
         if url.scheme not in ("http", "https") or not url.raw_host:
             raise ValueError(f"proxy {value!r} must be http://host:port or https://host:port")

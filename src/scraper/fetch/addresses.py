@@ -36,13 +36,25 @@ def is_ip_literal(host: str) -> bool:
     return _address(host) is not None
 
 
+def parse_url(url: str) -> URL:
+    """``url`` parsed as the HTTP client parses it.
+
+    Raises:
+        ValueError: a URL the client cannot parse (a bad port, an unbalanced bracket).
+    """
+    try:
+        return URL(url)
+    except IndexError as exc:  # yarl 1.25 on some broken authorities: "0://[]@"
+        raise ValueError(f"malformed authority ({exc})") from None
+
+
 def url_host(url: str) -> str | None:
     """The host of ``url`` exactly as the HTTP client will send and connect to it.
 
     Raises:
         ValueError: a URL the client cannot parse (a bad port, an unbalanced bracket).
     """
-    return URL(url).raw_host
+    return parse_url(url).raw_host
 
 
 def is_reserved_name(host: str) -> bool:
@@ -80,7 +92,7 @@ class AddressPolicy:
     def hop_refusal(self, from_url: str | None, to_url: str) -> str | None:
         """Why the scraper must not go from ``from_url`` to ``to_url``, or None when it may."""
         try:
-            target = URL(to_url)
+            target = parse_url(to_url)
             hostname = target.raw_host
             from_host = (url_host(from_url) or "") if from_url else ""
         except ValueError as exc:  # "http://[::1/": an unbalanced IPv6 bracket, a bad port

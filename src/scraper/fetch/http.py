@@ -41,7 +41,7 @@ from scraper.errors import (
     TooLarge,
     TooManyRedirects,
 )
-from scraper.fetch.addresses import AddressPolicy, is_ip_literal, is_reserved_name
+from scraper.fetch.addresses import AddressPolicy, is_ip_literal, is_reserved_name, parse_url
 from scraper.fetch.encodings import BoundedDecoder
 from scraper.settings import Settings
 
@@ -309,7 +309,7 @@ def _refuse_content_type(
 
 async def _send(client: Client, current: str, headers: Mapping[str, str]) -> aiohttp.ClientResponse:
     """One request, with what the connect-time checks must know about it."""
-    target = URL(current)
+    target = parse_url(current)
     proxy = client.proxy_for(target)
     if proxy is not None:
         await client.check_proxied_target(target)

@@ -10,8 +10,7 @@ import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
-from yarl import URL
-
+from scraper.fetch.addresses import parse_url
 from scraper.settings import Politeness
 
 Sleep = Callable[[float], Awaitable[None]]
@@ -22,7 +21,7 @@ def host_key(url: str) -> str:
     """The politeness key of ``url``: the host as the client connects to it (lower case,
     IDNA-mapped, so two spellings of one host share its slots) and the port."""
     try:
-        parts = URL(url)
+        parts = parse_url(url)
         port = parts.port or 0
     except ValueError:
         return ""

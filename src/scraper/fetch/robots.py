@@ -13,9 +13,9 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from protego import Protego
-from yarl import URL
 
 from scraper.errors import FetchError
+from scraper.fetch.addresses import parse_url
 from scraper.fetch.http import FetchedPage
 
 _MAX_ROBOTS_BYTES = 500 * 1024
@@ -43,7 +43,7 @@ class RobotsRules:
 
 def robots_url(url: str) -> str:
     """``scheme://host[:port]/robots.txt`` for the origin of ``url``."""
-    return str(URL(url).origin() / "robots.txt")  # the host as the client will send it
+    return str(parse_url(url).origin() / "robots.txt")  # the host as the client will send it
 
 
 def rules_from(page: FetchedPage | None, error: FetchError | None) -> RobotsRules:

@@ -25,6 +25,7 @@ _PROSE = [
     "A review of the building is planned for next spring, when the council will decide"
     " whether to rebuild the changing rooms or to replace the whole hall.",
 ]
+_PARAGRAPHS = "".join(f"<p>{text}</p>" for text in _PROSE)
 
 
 def _page(body: str, head: str = "", prolog: str = "<!DOCTYPE html>") -> str:
@@ -40,8 +41,7 @@ def _page(body: str, head: str = "", prolog: str = "<!DOCTYPE html>") -> str:
 
 def test_a_page_with_an_xml_declaration_still_gets_its_fallback_date() -> None:
     # XHTML served with its declaration; the date is only in the visible text.
-    paragraphs = "".join(f"<p>{text}</p>" for text in _PROSE)
-    body = f"<article><h1>Pool stays open</h1><p>Posted on March 3, 2025</p>{paragraphs}</article>"
+    body = f"<article><h1>Pool stays open</h1><p>Posted on March 3, 2025</p>{_PARAGRAPHS}</article>"
     page = _page(body, prolog='<?xml version="1.0" encoding="utf-8"?>\n<!DOCTYPE html>')
 
     article = extract(page, url="https://courier.example/pool", fetched_at=_FETCHED)
@@ -50,10 +50,9 @@ def test_a_page_with_an_xml_declaration_still_gets_its_fallback_date() -> None:
 
 
 def test_the_date_fallback_searches_the_text_extensively() -> None:
-    paragraphs = "".join(f"<p>{text}</p>" for text in _PROSE)
     body = (
         "<article><h1>Pool stays open</h1>"
-        f"<p>Filed on March 3, 2025, in Town news</p>{paragraphs}</article>"
+        f"<p>Filed on March 3, 2025, in Town news</p>{_PARAGRAPHS}</article>"
     )
 
     article = extract(_page(body), url="https://courier.example/pool", fetched_at=_FETCHED)
@@ -64,10 +63,9 @@ def test_the_date_fallback_searches_the_text_extensively() -> None:
 def test_the_extensive_date_search_runs_on_a_page_big_with_scripts() -> None:
     # 150,000 characters of inline script, a few thousand of text: the size that counts
     # for the search is the text's.
-    paragraphs = "".join(f"<p>{text}</p>" for text in _PROSE)
     body = (
         "<article><h1>Pool stays open</h1>"
-        f"<p>Filed on March 3, 2025, in Town news</p>{paragraphs}</article>"
+        f"<p>Filed on March 3, 2025, in Town news</p>{_PARAGRAPHS}</article>"
     )
     head = "<script>var config = {" + "'key': 'value', " * 10_000 + "};</script>"
 
@@ -92,9 +90,8 @@ def test_a_line_break_inside_a_source_paragraph_does_not_split_it() -> None:
 
 
 def test_an_author_name_written_over_two_lines_is_one_name() -> None:
-    paragraphs = "".join(f"<p>{text}</p>" for text in _PROSE)
     byline = "<div class='author-name'>Ada\n      Lindqvist</div>"
-    page = _page(f"<article><h1>Pool stays open</h1>{byline}{paragraphs}</article>")
+    page = _page(f"<article><h1>Pool stays open</h1>{byline}{_PARAGRAPHS}</article>")
 
     article = extract(page, url="https://courier.example/pool", fetched_at=_FETCHED)
 
@@ -200,24 +197,22 @@ def test_class_words_match_whole_words_not_substrings() -> None:
 
 
 def test_a_quoted_tweet_stays_in_the_article() -> None:
-    paragraphs = "".join(f"<p>{text}</p>" for text in _PROSE)
     tweet = (
         "<blockquote class='twitter-tweet'><p>Our pool is staying open for three more summers,"
         " thank you to everyone who signed!</p>- Valley Swimmers (@valleyswim)</blockquote>"
     )
-    body = f"<article><h1>Pool stays open</h1>{paragraphs}{tweet}</article>"
+    body = f"<article><h1>Pool stays open</h1>{_PARAGRAPHS}{tweet}</article>"
 
     assert "thank you to everyone who signed!" in _body_of(body)
 
 
 def test_a_comment_inside_a_code_listing_is_code() -> None:
     # Syntax highlighters mark a code comment with a "comment" class.
-    paragraphs = "".join(f"<p>{text}</p>" for text in _PROSE)
     code = (
         "<pre><code class='language-bash'><span class='hljs-comment'># fetch the timetable"
         "</span>\ncurl -O https://courier.example/pool/timetable.csv</code></pre>"
     )
-    body = f"<article><h1>Pool stays open</h1>{paragraphs}{code}</article>"
+    body = f"<article><h1>Pool stays open</h1>{_PARAGRAPHS}{code}</article>"
 
     assert "# fetch the timetable curl -O" in _body_of(body)
 
@@ -331,8 +326,7 @@ def test_a_title_holding_a_date_is_still_a_title() -> None:
     # A newsletter names each issue by its date; only a title that is nothing but a
     # date is refused (a page whose <h1> is its date stamp).
     head = "<meta property='og:title' content='Valley Notes: The pool (2025-03-03)'>"
-    paragraphs = "".join(f"<p>{text}</p>" for text in _PROSE)
-    page = _page(f"<article><h1>2025-03-03</h1>{paragraphs}</article>", head).replace(
+    page = _page(f"<article><h1>2025-03-03</h1>{_PARAGRAPHS}</article>", head).replace(
         "<title>Pool stays open</title>", "<title>Valley Notes: The pool (2025-03-03)</title>"
     )
 
@@ -349,8 +343,7 @@ def test_a_bullet_separates_the_site_name_in_a_title() -> None:
         "<meta property='og:title' content='Pool stays open \u2022 The Valley Courier'>"
         "<meta property='og:site_name' content='The Valley Courier'>"
     )
-    paragraphs = "".join(f"<p>{text}</p>" for text in _PROSE)
-    page = _page(f"<article>{paragraphs}</article>", head)
+    page = _page(f"<article>{_PARAGRAPHS}</article>", head)
 
     article = extract(page, url="https://courier.example/pool", fetched_at=_FETCHED)
 
@@ -364,25 +357,23 @@ def test_a_bullet_separates_the_site_name_in_a_title() -> None:
 
 
 def test_a_visible_byline_without_a_known_class_is_read() -> None:
-    paragraphs = "".join(f"<p>{text}</p>" for text in _PROSE)
     for byline, name in [
         ("<div class='meta'><span>By</span>\n <span>Ines Okafor</span></div>", "Ines Okafor"),
         ("<div class='meta'>Par <strong>Margaux Lenoir</strong></div>", "Margaux Lenoir"),
         ("<p class='info'>von Jonas Wehrli</p>", "Jonas Wehrli"),
     ]:
-        page = _page(f"<article><h1>Pool stays open</h1>{byline}{paragraphs}</article>")
+        page = _page(f"<article><h1>Pool stays open</h1>{byline}{_PARAGRAPHS}</article>")
         article = extract(page, url="https://courier.example/pool", fetched_at=_FETCHED)
         assert article.authors == [name], byline
 
 
 def test_an_author_bio_in_a_byline_box_is_not_split_into_names() -> None:
     # The bio's commas and "and"s split it into "names" that only a sentence break betrays.
-    paragraphs = "".join(f"<p>{text}</p>" for text in _PROSE)
     bio = (
         "<div class='byline'>Nell Varga covers data and technology. Based in Millbrook,"
         " she writes on schools, rivers and roads.</div>"
     )
-    page = _page(f"<article><h1>Pool stays open</h1>{bio}{paragraphs}</article>")
+    page = _page(f"<article><h1>Pool stays open</h1>{bio}{_PARAGRAPHS}</article>")
 
     article = extract(page, url="https://courier.example/pool", fetched_at=_FETCHED)
 

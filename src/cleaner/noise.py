@@ -95,9 +95,10 @@ def is_noise_line(line: str, exact: Iterable[str] = (), patterns: Iterable[str] 
     folded = " ".join(line.split())
     if not folded:
         return True
-    if any(folded == " ".join(item.split()) for item in exact):
+    # Most calls (every body line) pass no site strings: no generator is made for them.
+    if exact and any(folded == " ".join(item.split()) for item in exact):
         return True
-    if any(re.search(pattern, folded) for pattern in patterns):
+    if patterns and any(re.search(pattern, folded) for pattern in patterns):
         return True
     return bool(noise_data().line.match(folded))
 

@@ -10,9 +10,9 @@ one page at a time, so the pool knows which page a worker is on and since when: 
 still busy past ``deadline`` seconds is killed and replaced, and its page becomes a
 `Reject` saying so. A worker that dies (a crash in a C parser, the OOM killer) costs its
 one page the same way; the reject says how it ended (its exit status or signal), as the
-warm parent that reaped it reports. A warm parent that dies before it is ready (a broken install: the
-cleaner cannot be imported) is started again a few times, then the pool gives up with
-`CleaningUnavailable` instead of starting processes for ever while the run waits.
+warm parent that reaped it reports. A warm parent that dies before it is ready (a broken
+install: the cleaner cannot be imported) is started again a few times, then the pool gives
+up with `CleaningUnavailable` instead of starting processes for ever while the run waits.
 
 `InlineCleaner` is the same interface in this process, for one-off commands and
 ``--workers 0`` (no deadline then beyond the cleaner's own input caps).

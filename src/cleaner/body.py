@@ -15,7 +15,7 @@ A paragraph is any run of text between block boundaries: a ``<p>``, but also a `
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import cache, lru_cache
 
@@ -131,13 +131,12 @@ def _attr_matches(attrs: str, words: tuple[str, ...]) -> bool:
     return False
 
 
-def _raw_attrs(node: Node) -> str:
-    attributes = node.attributes
-    return f"{attributes.get('class') or ''} {attributes.get('id') or ''}"
-
-
 def _is_boilerplate(node: Node, tokens: Iterable[str]) -> bool:
-    attrs = _raw_attrs(node)
+    return _has_boilerplate_class(node.attributes, tokens)
+
+
+def _has_boilerplate_class(attributes: Mapping[str, str | None], tokens: Iterable[str]) -> bool:
+    attrs = f"{attributes.get('class') or ''} {attributes.get('id') or ''}"
     return bool(attrs.strip()) and _is_boilerplate_attrs(attrs, tuple(tokens))
 
 
@@ -325,7 +324,10 @@ def _has_siblings(node: Node) -> bool:
 
 
 def _is_hidden(node: Node) -> bool:
-    attributes = node.attributes
+    return _hides(node.attributes)
+
+
+def _hides(attributes: Mapping[str, str | None]) -> bool:
     if "hidden" in attributes or attributes.get("aria-hidden") == "true":
         return True
     style = (attributes.get("style") or "").replace(" ", "").lower()
@@ -347,7 +349,8 @@ def _remove_boilerplate(container: Node, prose: dict[int, int]) -> None:
     for node in container.css("[class], [id], [hidden], [aria-hidden], [style]"):
         if node.mem_id == container.mem_id:
             continue
-        if not (_is_hidden(node) or _is_boilerplate(node, tokens)):
+        attributes = node.attributes  # built anew on each access: once per element here
+        if not (_hides(attributes) or _has_boilerplate_class(attributes, tokens)):
             continue
         parent = node.parent
         if node.tag in _INLINE and parent is not None and parent.tag in _FLOW:

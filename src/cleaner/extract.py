@@ -401,7 +401,8 @@ def _fill_from_metadata(
         body = "\n\n".join(
             normalize_text(line)
             for line in body.split("\n")
-            if not is_noise_line(line) and not _is_byline_echo(line, echoes)
+            # (the blank line between two paragraphs is half of them: noise, known at once)
+            if line and not is_noise_line(line) and not _is_byline_echo(line, echoes)
         )
         filled["body"], filled["truncated"] = strip_truncation(body, ("...", "…"))
     if undated is not None:

@@ -147,13 +147,22 @@ class StateDB:
 
     @contextlib.contextmanager
     def _transaction(self) -> Iterator[None]:
-        """Statements that commit together (or not at all); a failure is a StorageError."""
+        """Statements that commit together (or not at all); a failure is a StorageError.
+        Inside `batch`, they commit with the batch."""
         try:
+            if self._db.in_transaction:
+                yield
+                return
             with self._db:
                 self._db.execute("BEGIN")
                 yield
         except sqlite3.Error as exc:
             raise self._error(exc, "write") from exc
+
+    def batch(self) -> contextlib.AbstractContextManager[None]:
+        """Every write in the block in one transaction: what one page's outcome changes
+        (its fingerprint, its URL's row) costs one commit, not one a statement."""
+        return self._transaction()
 
     def _write(self, sql: str, params: tuple[Any, ...]) -> sqlite3.Cursor:
         try:

@@ -4,8 +4,8 @@ A Readability-style score: every paragraph credits its parent fully and its
 grandparent by half; containers marked as the article (``<article>``, ``<main>``,
 ``itemprop=articleBody``, article-body class names) get a bonus, boilerplate class
 names a malus, and link-heavy containers are discounted. The winner's paragraphs,
-sub-headings, list items, quotes and table cells are kept in order, minus boilerplate
-inside it.
+sub-headings, list items, quotes and table rows (a line each, cells joined by " | ") are
+kept in order, minus boilerplate inside it.
 
 A paragraph is any run of text between block boundaries: a ``<p>``, but also a ``<div>``,
 ``<td>`` or list item with no block inside it, and each ``<br>``-separated line of one
@@ -48,6 +48,7 @@ _DISTINCTIVE = 7  # letters; a boilerplate word this long may match inside a cla
 _PART = re.compile(r"[a-z0-9]+")
 _CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
 _HEADINGS = frozenset({"h2", "h3", "h4", "h5", "h6"})
+_CELLS = frozenset({"td", "th"})
 _ARTICLE_HINTS = re.compile(
     r"article[-_]?(?:body|content|text)|story[-_]?(?:body|content|text)|entry[-_]?content|"
     r"post[-_]?(?:body|content)|body[-_]?text|main[-_]?content|rich[-_]?text|articlebody|"
@@ -380,6 +381,28 @@ def _leaf_blocks(container: Node, loose: bool = False) -> list[Node]:
     return [node for node in blocks if node.mem_id not in outer]
 
 
+def _flat_row(node: Node, leaf_ids: set[int]) -> Node | None:
+    """The table row of a cell whose row holds two or more cells, all leaves, else None.
+
+    Such a row is one line of the body, its cells joined: a cell alone is a value ("30 %",
+    "Rest") that the noise and repeat filters would take for interface.
+    """
+    if node.tag not in _CELLS:
+        return None
+    row = node.parent
+    if row is None or row.tag != "tr":
+        return None
+    cells = [cell for cell in row.iter() if cell.tag in _CELLS]
+    # A one-cell row is a layout table's: its lines stay lines.
+    if len(cells) < 2 or not all(cell.mem_id in leaf_ids for cell in cells):
+        return None
+    return row
+
+
+def _cell_text(cell: Node) -> str:
+    return normalize_text(cell.text(deep=True, separator="").replace(_BREAK, " "))
+
+
 def container_blocks(
     container: Node,
     title: str | None = None,
@@ -389,9 +412,21 @@ def container_blocks(
     """The article's paragraphs and sub-headings from its container, noise removed."""
     _remove_boilerplate(container, prose or {})
     folded_title = " ".join((title or "").split()).casefold()
-    blocks: list[tuple[str, bool]] = []  # (text, is a link-only line)
-    for node in _leaf_blocks(container, loose):
+    blocks: list[tuple[str, bool, bool]] = []  # (text, is a link-only line, is a table row)
+    leaves = _leaf_blocks(container, loose)
+    leaf_ids = {node.mem_id for node in leaves}
+    rows_done: set[int] = set()
+    for node in leaves:
         if _inside_link(node, container):
+            continue
+        row = _flat_row(node, leaf_ids)
+        if row is not None:
+            if row.mem_id not in rows_done:
+                rows_done.add(row.mem_id)
+                cells = [_cell_text(cell) for cell in row.iter() if cell.tag in _CELLS]
+                text = " | ".join(cell for cell in cells if cell)
+                if text:
+                    blocks.append((text, _link_density(row, len(text)) > 0.6, True))
             continue
         lines = [normalize_text(line) for line in node.text(deep=True, separator="").split(_BREAK)]
         if node.tag in _LOOSE_WRAPPERS and len(lines) == 1 and len(lines[0]) < _MIN_PARAGRAPH:
@@ -405,23 +440,23 @@ def container_blocks(
             linked = (node.tag == "li" and density > 0.5) or (
                 node.tag not in _HEADINGS and len(text) < 200 and density > 0.6
             )
-            blocks.append((text, linked))
+            blocks.append((text, linked, False))
     # Link-only lines are related articles and tags, unless they are much of the text (the
     # article is a list of links): then only those before or after all prose go.
-    prose_at = [index for index, (_, linked) in enumerate(blocks) if not linked]
+    prose_at = [index for index, (_, linked, _) in enumerate(blocks) if not linked]
     if not prose_at:
         return []
-    links = sum(len(text) for text, is_link in blocks if is_link)
-    if links >= _LIST_SHARE * sum(len(text) for text, _ in blocks):
-        kept = [text for text, _ in blocks[prose_at[0] : prose_at[-1] + 1]]
+    links = sum(len(text) for text, is_link, _ in blocks if is_link)
+    if links >= _LIST_SHARE * sum(len(text) for text, _, _ in blocks):
+        kept = [(text, in_row) for text, _, in_row in blocks[prose_at[0] : prose_at[-1] + 1]]
     else:
-        kept = [text for text, is_link in blocks if not is_link]
+        kept = [(text, in_row) for text, is_link, in_row in blocks if not is_link]
     # A short block printed twice in one container is interface (offers, prompts): the
-    # first copy stays, the repeats go.
+    # first copy stays, the repeats go. Not a table row: tables repeat their values.
     seen: set[str] = set()
     unique = []
-    for text in kept:
-        if len(text) < _MAX_REPEATED and text in seen:
+    for text, in_row in kept:
+        if len(text) < _MAX_REPEATED and text in seen and not in_row:
             continue
         seen.add(text)
         unique.append(text)

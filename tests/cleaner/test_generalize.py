@@ -291,6 +291,28 @@ def test_an_article_that_is_a_table_and_a_list_keeps_them() -> None:
     assert "Bridge repairs" not in text
 
 
+def test_a_table_keeps_every_row_whole_with_its_repeated_and_numeric_cells() -> None:
+    # A training plan: its cells repeat ("Rest", "30 min") and some are bare numbers, which
+    # the noise and repeat filters drop when a cell is read as a line of its own.
+    plan = [
+        ("Week", "Monday", "Tuesday", "Sunday"),
+        ("1", "Rest", "Easy run 30 min", "Rest"),
+        ("2", "Rest", "Easy run 30 min", "Long run 8 km"),
+        ("3", "Rest", "Hills 30 min", "Long run 10 km"),
+    ]
+    rows = "".join("<tr>" + "".join(f"<td>{cell}</td>" for cell in row) + "</tr>" for row in plan)
+    body = (
+        f"<article><h1>Pool stays open</h1>{_PARAGRAPHS}"
+        f"<table><tbody>{rows}</tbody></table><p>{_MORE[0]}</p></article>"
+    )
+
+    text = _body_of(body)
+
+    assert "Week | Monday | Tuesday | Sunday" in text.split("\n\n")
+    assert "2 | Rest | Easy run 30 min | Long run 8 km" in text.split("\n\n")
+    assert "3 | Rest | Hills 30 min | Long run 10 km" in text.split("\n\n")
+
+
 def test_a_table_inside_a_figure_is_kept() -> None:
     # Block editors wrap every table in a <figure>; figures (images) are dropped, tables not.
     rows = "".join(

@@ -9,9 +9,10 @@ that loaded the cleaner and its models once, so they share those pages. Each wor
 one page at a time, so the pool knows which page a worker is on and since when: a worker
 still busy past ``deadline`` seconds is killed and replaced, and its page becomes a
 `Reject` saying so. A worker that dies (a crash in a C parser, the OOM killer) costs its
-one page the same way. A warm parent that dies before it is ready (a broken install: the
-cleaner cannot be imported) is started again a few times, then the pool gives up with
-`CleaningUnavailable` instead of starting processes for ever while the run waits.
+one page the same way; the reject says how it ended (its exit status or signal), as the
+warm parent that reaped it reports. A warm parent that dies before it is ready (a broken
+install: the cleaner cannot be imported) is started again a few times, then the pool gives
+up with `CleaningUnavailable` instead of starting processes for ever while the run waits.
 
 `InlineCleaner` is the same interface in this process, for one-off commands and
 ``--workers 0`` (no deadline then beyond the cleaner's own input caps).
@@ -38,7 +39,7 @@ from cleaner import Article, Reject, RejectReason
 from cleaner.fingerprint import Fingerprint
 from scraper.errors import ScraperError
 from scraper.fetch.http import FetchedPage
-from scraper.jobs.cleaning_worker import FRAME, frame
+from scraper.jobs.cleaning_worker import EXITED, FORKED, FRAME, frame
 from scraper.jobs.pipeline import clean_page
 from scraper.store.duplicates import Unset, article_fingerprint
 
@@ -49,6 +50,8 @@ Result = Article | Reject
 _MAX_FAILED_STARTS = 3
 # Seconds an idle worker or the warm parent gets to exit at end of file before it is killed.
 _EXIT_GRACE = 1.0
+# Seconds a dead worker's page waits for the warm parent to say how the worker ended.
+_EXIT_REPORT_WAIT = 1.0
 
 
 class CleaningUnavailable(ScraperError):
@@ -118,8 +121,9 @@ class _Worker:
     pid: int
     pages: IO[bytes]  # our end of the pipe the worker reads pages from
     answers: int  # our end of the pipe it answers on (a file descriptor, non-blocking)
-    # The worker is the warm parent's child, reaped by it: a pidfd names this one
-    # process even once its pid is free again (None: it was gone before we could ask).
+    # The worker is the warm parent's child, reaped by it (which says how it ended): a
+    # pidfd names this one process even once its pid is free again (None: it was gone
+    # before we could ask).
     pidfd: int | None
     buffer: bytearray = field(default_factory=bytearray)
     ready: bool = False
@@ -168,6 +172,10 @@ class CleaningPool:
         self._spec = f"{clean.__module__}:{clean.__qualname__}"
         self._parent: _Parent | None = None
         self._workers: list[_Worker] = []
+        # Wait statuses the warm parent reported for workers whose death we have not seen
+        # yet, and the pages of dead workers waiting for their status, by pid.
+        self._exits: dict[int, int] = {}
+        self._dead: dict[int, tuple[_Job, FetchedPage, asyncio.TimerHandle]] = {}
         self._queue: deque[_Job] = deque()
         self._room = asyncio.Semaphore(self.size + self.max_queued)
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -234,9 +242,12 @@ class CleaningPool:
         elif message == b"ready":
             parent.ready = True
             self._ask_for_workers()
+        elif message.startswith(b"exit"):
+            _, pid, status = EXITED.unpack(message)
+            self._exit_reported(pid, status)
         else:
             parent.asked -= 1
-            (pid,) = FRAME.unpack(message)
+            _, pid = FORKED.unpack(message)
             self._add_worker(pid, *fds)
 
     def _add_worker(self, pid: int, pages: int, answers: int) -> None:
@@ -292,7 +303,7 @@ class CleaningPool:
             worker.pages.write(frame(page))
             worker.pages.flush()
         except OSError:
-            self._replace(worker, RejectReason.NOT_ARTICLE, "the cleaning process died")
+            self._died(worker)
             return
         worker.timer = self._loop.call_later(self.deadline, self._on_deadline, worker, job)
 
@@ -311,8 +322,7 @@ class CleaningPool:
                     self._workers.remove(worker)
                     self._give_up(None)
                     return
-            # Its exit status went to the warm parent, which reaped it.
-            self._replace(worker, RejectReason.NOT_ARTICLE, "the cleaning process died")
+            self._died(worker)
             return
         worker.buffer += data
         while len(worker.buffer) >= FRAME.size:
@@ -343,15 +353,50 @@ class CleaningPool:
         why = f"cleaning took longer than {self.deadline:g} s: stopped"
         self._replace(worker, RejectReason.TIMEOUT, why)
 
+    def _died(self, worker: _Worker) -> None:
+        """Replace a worker that died; its page is rejected with how the worker ended,
+        once the warm parent (which reaped it) has said so."""
+        assert self._loop is not None
+        job, page = self._retire(worker)
+        status = self._exits.pop(worker.pid, None)
+        if job is not None and page is not None and not job.future.done():
+            if status is not None:
+                self._reject_dead(job, page, status)
+            else:
+                timer = self._loop.call_later(
+                    _EXIT_REPORT_WAIT, self._exit_reported, worker.pid, None
+                )
+                self._dead[worker.pid] = (job, page, timer)
+        self._dispatch()
+
+    def _exit_reported(self, pid: int, status: int | None) -> None:
+        """The warm parent's word on how worker ``pid`` ended (None: it never came)."""
+        if pid in self._dead:
+            job, page, timer = self._dead.pop(pid)
+            timer.cancel()
+            self._reject_dead(job, page, status)
+        elif status is not None and any(worker.pid == pid for worker in self._workers):
+            self._exits[pid] = status  # its pipe's end of file is still to come
+
+    def _reject_dead(self, job: _Job, page: FetchedPage, status: int | None) -> None:
+        if not job.future.done():
+            why = "the cleaning process died" + _how_it_ended(status)
+            job.future.set_result(Cleaned(_failed(page, RejectReason.NOT_ARTICLE, why), None))
+
     def _replace(self, worker: _Worker, reason: RejectReason, why: str) -> None:
         """Stop ``worker``, reject its page, start another in its place."""
+        job, page = self._retire(worker)
+        if job is not None and page is not None and not job.future.done():
+            job.future.set_result(Cleaned(_failed(page, reason, why), None))
+        self._dispatch()
+
+    def _retire(self, worker: _Worker) -> tuple[_Job | None, FetchedPage | None]:
+        """Stop ``worker`` and ask for another; the job and page it held."""
         job, page = worker.job, worker.page
         self._stop(worker)
         self._workers.remove(worker)
         self._ask_for_workers()
-        if job is not None and page is not None and not job.future.done():
-            job.future.set_result(Cleaned(_failed(page, reason, why), None))
-        self._dispatch()
+        return job, page
 
     def _give_up(self, code: int | None) -> None:
         """Fail every waiting page: the last start was one too many that failed."""
@@ -396,6 +441,11 @@ class CleaningPool:
                 worker.job.future.cancel()
             self._stop(worker)
         self._workers.clear()
+        for job, _, timer in self._dead.values():
+            timer.cancel()
+            job.future.cancel()
+        self._dead.clear()
+        self._exits.clear()
         while self._queue:
             self._queue.popleft().future.cancel()
         parent, self._parent = self._parent, None
@@ -413,6 +463,21 @@ class CleaningPool:
             except subprocess.TimeoutExpired:
                 parent.process.kill()
                 parent.process.wait()
+
+
+def _how_it_ended(status: int | None) -> str:
+    """``status`` (a wait status; None: unknown) as the end of a reject's detail."""
+    if status is None:
+        return ""
+    code = os.waitstatus_to_exitcode(status)
+    if code >= 0:
+        return f" (exit status {code})"
+    try:
+        name = signal.Signals(-code).name
+    except ValueError:
+        name = f"signal {-code}"
+    hint = ": out of memory?" if -code == signal.SIGKILL else ""
+    return f" (killed by {name}{hint})"
 
 
 def _exited(pidfd: int, timeout: float | None) -> bool:

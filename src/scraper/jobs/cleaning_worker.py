@@ -5,6 +5,9 @@ The parent imports the cleaner, loads its models (the language identifier, trafi
 stoplists) with a warm-up page, then sends ``ready`` on the control socket (a Unix
 SOCK_SEQPACKET socket, fd CONTROL_FD) and forks one worker per message the pool sends
 there, answering each with the worker's pid and the two ends of its pipes (SCM_RIGHTS).
+It reaps its workers and tells the pool how each one ended (its wait status), so the
+reject of a page whose worker died can say why: an exit status, or the signal that
+killed it (SIGKILL is what the out-of-memory killer sends).
 So the ~180 MB of libraries and models are loaded once and shared copy-on-write by every
 worker, instead of once per worker; a worker that replaces a crashed one starts in
 milliseconds. The parent cleans nothing itself: every worker starts from the same pages.
@@ -24,6 +27,7 @@ import gc
 import importlib
 import os
 import pickle
+import select
 import signal
 import socket
 import struct
@@ -33,6 +37,10 @@ from collections.abc import Callable
 from typing import IO, Any, NoReturn
 
 FRAME = struct.Struct("!I")  # length of the pickle that follows
+# The warm parent's messages to the pool, after b"ready": a worker forked (with the pool's
+# ends of its two pipes as SCM_RIGHTS), and a worker ended, with its wait status.
+FORKED = struct.Struct("!4sI")  # b"fork", pid
+EXITED = struct.Struct("!4sIi")  # b"exit", pid, wait status
 
 
 def read_frame(stream: IO[bytes]) -> bytes | None:
@@ -81,23 +89,39 @@ def serve(spec: str, control: socket.socket) -> None:
     # What is loaded now stays out of the collector's passes, which would otherwise write
     # to every object's header and so copy the shared pages into each worker.
     gc.freeze()
-    # Reaped here, not left to the kernel (SIG_IGN): a reaped child's CPU time counts in
-    # this process's children's usage, and so in the run's (the pool watches the workers
-    # through their pipes and pidfds, not their exit status).
-    signal.signal(signal.SIGCHLD, _reap)
     # The pool closing the socket is the end, whenever it comes: a run can be over
     # before this parent was ready, or between two workers.
     with contextlib.suppress(BrokenPipeError, ConnectionResetError):
         control.send(b"ready")
-        while control.recv(16):  # one message a worker wanted; end of file: the pool is gone
-            _fork_worker(control, lambda page: cleaned(clean, page))
-    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+        _fork_and_reap(control, lambda page: cleaned(clean, page))
     with contextlib.suppress(ChildProcessError):
         while True:  # the pool stops its workers first: this waits for the last ones
             os.waitpid(-1, 0)
 
 
-def _fork_worker(control: socket.socket, clean: Callable[[Any], object]) -> None:
+def _fork_and_reap(control: socket.socket, clean: Callable[[Any], object]) -> None:
+    """Fork a worker per message of the pool; reap each one that ends and say how.
+
+    Reaped here, not left to the kernel (SIG_IGN): a reaped child's CPU time counts in
+    this process's children's usage, and so in the run's. A pidfd per worker says when it
+    ends, so no signal handler interrupts a fork or a send halfway.
+    """
+    alive: dict[int, int] = {}  # pidfd -> pid
+    while True:
+        readable, _, _ = select.select([control.fileno(), *alive], [], [])
+        for pidfd in set(readable) & alive.keys():
+            pid = alive.pop(pidfd)
+            os.close(pidfd)
+            _, status = os.waitpid(pid, 0)
+            control.send(EXITED.pack(b"exit", pid, status))
+        if control.fileno() in readable:
+            if not control.recv(16):  # end of file: the pool is gone
+                return
+            pid = _fork_worker(control, clean)
+            alive[os.pidfd_open(pid)] = pid
+
+
+def _fork_worker(control: socket.socket, clean: Callable[[Any], object]) -> int:
     """Fork one worker and hand the pool its pid and the pool's ends of its two pipes."""
     pages, to_worker = os.pipe()
     from_worker, answers = os.pipe()
@@ -110,21 +134,15 @@ def _fork_worker(control: socket.socket, clean: Callable[[Any], object]) -> None
     os.close(pages)
     os.close(answers)
     try:
-        socket.send_fds(control, [FRAME.pack(pid)], [to_worker, from_worker])
+        socket.send_fds(control, [FORKED.pack(b"fork", pid)], [to_worker, from_worker])
     finally:
         os.close(to_worker)
         os.close(from_worker)
-
-
-def _reap(signum: int, _frame: object) -> None:
-    with contextlib.suppress(ChildProcessError):
-        while os.waitpid(-1, os.WNOHANG)[0]:
-            pass
+    return pid
 
 
 def _work(clean: Callable[[Any], object], pages_fd: int, answers_fd: int) -> NoReturn:
     """A forked worker's life: clean pages from one pipe, answer on the other, then exit."""
-    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
     code = 0
     try:
         with os.fdopen(pages_fd, "rb") as pages, os.fdopen(answers_fd, "wb") as answers:

@@ -4,6 +4,7 @@ the real cleaner, slowed or stuck on pages that ask for it in their path."""
 from __future__ import annotations
 
 import os
+import signal
 import time
 
 from cleaner import Article, Reject
@@ -26,8 +27,11 @@ def stuck_on_marked(page: FetchedPage) -> Article | Reject:
 
 
 def dies_on_marked(page: FetchedPage) -> Article | Reject:
-    """The real cleaner, except that its process dies (as in a crash in a C parser) on a
-    page whose path says ``/crash``."""
+    """The real cleaner, except that its process dies on a page whose path says so: it
+    exits with status 70 on ``/crash``, and is killed by SIGKILL (as the out-of-memory
+    killer does) on ``/killed``."""
     if "/crash" in page.url:
         os._exit(70)
+    if "/killed" in page.url:
+        os.kill(os.getpid(), signal.SIGKILL)
     return clean_page(page)

@@ -367,14 +367,19 @@ def test_workers_are_forked_from_one_warm_parent_and_a_crashed_one_is_replaced()
                 assert _status(pid, "Shared_Dirty:") > 50_000, pid  # kB
 
             crashed = await (await pool.submit(page(url.format(2) + "/crash", b"<html>")))
-            after = await (await pool.submit(page(url.format(3), article_html(3))))
+            killed = await (await pool.submit(page(url.format(3) + "/killed", b"<html>")))
+            after = await (await pool.submit(page(url.format(4), article_html(4))))
 
-            assert isinstance(crashed.result, Reject)
-            assert crashed.result.detail == "the cleaning process died"
+            # How each one ended, as the warm parent that reaped it saw it.
+            assert isinstance(crashed.result, Reject) and isinstance(killed.result, Reject)
+            assert crashed.result.detail == "the cleaning process died (exit status 70)"
+            assert killed.result.detail == (
+                "the cleaning process died (killed by SIGKILL: out of memory?)"
+            )
             assert isinstance(after.result, Article)
             await _until(lambda: len(pool.pids) == 2)
             assert pool.parents_started == 1 and pool.parent_pid == parent
-            assert len(set(pool.pids) - before) == 1
+            assert len(set(pool.pids) - before) == 2
             assert all(_status(pid, "PPid:") == parent for pid in pool.pids)
 
     asyncio.run(main())

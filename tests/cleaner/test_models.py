@@ -117,6 +117,15 @@ def test_extract_names_the_reason() -> None:
     with pytest.raises(ExtractionError) as caught:
         extract(page, url="https://example.org/x", fetched_at=FETCHED)
     assert caught.value.reason is RejectReason.EMPTY_BODY
+    # In words, not pydantic's "String should have at least 1 character".
+    assert caught.value.detail == "no article text found on the page"
+
+
+def test_a_page_without_a_title_says_so() -> None:
+    with pytest.raises(ExtractionError) as caught:
+        extract("<html><body><p></p></body></html>", url="https://example.org/x")
+    assert caught.value.reason is RejectReason.NO_TITLE
+    assert caught.value.detail == "no title found on the page"
 
 
 def test_extract_rejects_future_dates() -> None:

@@ -20,8 +20,8 @@ from scraper.commands.exitcodes import ExitCode, exit_code_for
 from scraper.store.records import to_json
 
 # Markup near the start means HTML; anything else is treated as a text dump.
-_HTML_START = re.compile(rb"<(?:!doctype|html|head|body|meta|div|p|article)\b", re.IGNORECASE)
-_SNIFF_BYTES = 4096
+_HTML_START = re.compile(r"<(?:!doctype|html|head|body|meta|div|p|article)\b", re.IGNORECASE)
+_SNIFF_CHARS = 4096
 STDIN = Path("-")
 
 
@@ -33,9 +33,9 @@ class PageFailure(Exception):
         self.code = code
 
 
-def looks_like_html(raw: bytes) -> bool:
-    """True when the file's first bytes hold HTML markup."""
-    return _HTML_START.search(raw[:_SNIFF_BYTES]) is not None
+def looks_like_html(text: str) -> bool:
+    """True when the file's first characters (decoded: UTF-16 pages too) hold HTML markup."""
+    return _HTML_START.search(text, 0, _SNIFF_CHARS) is not None
 
 
 def _aware(value: str) -> datetime:
@@ -57,15 +57,16 @@ def clean_bytes(raw: bytes, name: str, url: str | None, when: datetime | None = 
     try:
         # Before asking for a URL the file could never use.
         refuse_binary(raw)
-        refuse_binary(decode_html(raw))
-        if looks_like_html(raw):
+        text = decode_html(raw)
+        refuse_binary(text)
+        if looks_like_html(text):
             page_url = url or declared_url(raw)
             if page_url is None:
                 raise PageFailure(ExitCode.USAGE, f"{name}: the page declares no URL; pass --url")
             return extract(raw, url=page_url, fetched_at=when)
         if url is None:
             raise PageFailure(ExitCode.USAGE, f"{name}: a text dump carries no URL; pass --url")
-        return extract_text(decode_html(raw), url=url, fetched_at=when)
+        return extract_text(text, url=url, fetched_at=when)
     except ExtractionError as exc:
         raise PageFailure(exit_code_for(exc.reason), f"{name}: not an article ({exc})") from exc
 

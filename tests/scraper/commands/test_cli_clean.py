@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from scraper.commands.clean import clean_bytes
 from tests.conftest import FIXTURES, SCRAPER, run_scraper
 
 
@@ -161,3 +162,16 @@ def test_folder_with_a_page_lacking_its_url_exits_11(workdir: Path) -> None:
     assert len(result.stdout.splitlines()) == 1
     assert f"scraper: error: {folder / 'dump.txt'}: a text dump carries no URL" in result.stderr
     assert with_url.returncode == 2 and "--url names one page" in with_url.stderr
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-8-sig"])
+def test_a_page_saved_with_a_byte_order_mark_is_cleaned_as_html(encoding: str) -> None:
+    """Windows editors save "Unicode" text as UTF-16 with a BOM: its markup is not ASCII
+    bytes, so it was taken for a text dump and its body came out empty."""
+    source = FIXTURES / "opengraph" / "only-og.html"
+    expected = clean_bytes(source.read_bytes(), source.name, None)
+
+    saved = source.read_text("utf-8").encode(encoding)
+    record = clean_bytes(saved, source.name, None)
+
+    assert record == expected

@@ -18,8 +18,10 @@ from scraper.errors import FetchError, StorageError
 from scraper.fetch.fetcher import Fetcher, FetchRequest
 from scraper.fetch.http import HTML_TYPES, check_article_response
 from scraper.settings import Settings
+from scraper.store.duplicates import mark_duplicate
 from scraper.store.lock import LockHeld, RunLock
-from scraper.store.records import save_article, to_json, write_atomic
+from scraper.store.records import clean_path, save_article, to_json, write_atomic
+from scraper.store.state import StateDB
 from scraper.store.warc import WarcStore
 
 
@@ -38,12 +40,28 @@ async def _fetch_article(url: str, settings: Settings, save: bool) -> Article:
     )
 
 
+def _save(data_dir: Path, article: Article) -> Article:
+    """Save ``article`` as a run would, with ``duplicate_of`` from the near-duplicate
+    index, which learns it (copies saved earlier are pointed to it if it is their better
+    original). The URL gets no state row: the next run fetches it in full, and follows a
+    teaser to its original, which a run does only for a page it cleans."""
+    with StateDB(data_dir / "state.sqlite") as state:
+        article = mark_duplicate(state, data_dir, article, clean_path(data_dir, article))
+        save_article(data_dir, article)
+    return article
+
+
 @app.command()
 @shared("logging", "settings", "network")
 def fetch(
     url: Annotated[str, typer.Argument(help="The article page to fetch.")],
     save: Annotated[
-        bool, typer.Option("--save", help="Also write data/clean/<source>/<id>.json and raw WARC.")
+        bool,
+        typer.Option(
+            "--save",
+            help="Also write data/clean/<source>/<id>.json (marked duplicate_of a saved "
+            "near-duplicate, as a run does) and the raw WARC.",
+        ),
     ] = False,
     output: Annotated[
         Path | None,
@@ -82,7 +100,7 @@ def fetch(
         with RunLock(settings.data_dir / "run.lock") if save else contextlib.nullcontext():
             article = asyncio.run(_fetch_article(url, settings, save))
             if save:
-                save_article(settings.data_dir, article)
+                article = _save(settings.data_dir, article)
         text = to_json(article)
         if output is not None and str(output) != "-":
             write_atomic(output, text)

@@ -215,3 +215,23 @@ def test_reclean_rebuilds_the_same_records_and_marks(site: Site, workdir: Path) 
     again = run_scraper("reclean", cwd=workdir)
     assert again.returncode == 0, again.stderr
     assert _records(workdir) == rebuilt
+
+
+def test_fetch_save_marks_and_is_marked_like_a_run(site: Site, workdir: Path) -> None:
+    """`fetch URL --save` takes part in the near-duplicate index as a run's pages do."""
+    _fetch_many(workdir, [site.canonical("night-buses"), site.copies()[1]])
+
+    def fetch_save(url: str) -> dict[str, object]:
+        result = run_scraper("fetch", url, "--save", "-c", "fast.toml", cwd=workdir)
+        assert result.returncode == 0, result.stderr
+        printed: dict[str, object] = json.loads(result.stdout)
+        return printed
+
+    # A copy of a saved original is marked, in print and on disk; before, neither was.
+    copy = fetch_save(site.copies()[0])
+    assert copy["duplicate_of"] == article_id(site.canonical("night-buses"))
+    assert _records(workdir)[site.copies()[0]] == copy
+    # A better original than a saved copy: the copy is pointed to it.
+    original = fetch_save(site.canonical("repair-shop"))
+    assert original["duplicate_of"] is None
+    assert _records(workdir)[site.copies()[1]]["duplicate_of"] == original["id"]

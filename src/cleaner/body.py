@@ -18,6 +18,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache, lru_cache
+from typing import NamedTuple
 
 from selectolax.lexbor import LexborHTMLParser as HTMLParser
 from selectolax.lexbor import LexborNode as Node
@@ -59,6 +60,7 @@ _HIDDEN_CLASSES = frozenset({"hidden", "d-none", "is-hidden", "hide", "visually-
 _MAX_REPEATED = 300  # longer repeated blocks may be a quote the article repeats
 _LEAD_SIBLINGS = 3  # how many elements before the container may hold the lead
 _MIN_PARAGRAPH = 25  # characters; shorter <p> are labels, dates, counters
+_SHORT_LINE = 60  # characters; a line this short standing alone may be a section's label
 _ARTICLE_BONUS = 1.5
 _BOILERPLATE_FACTOR = 0.2
 _CLIMB_GAIN = 1.3  # an ancestor with this much more prose than the winner is the article
@@ -403,6 +405,15 @@ def _cell_text(cell: Node) -> str:
     return normalize_text(cell.text(deep=True, separator="").replace(_BREAK, " "))
 
 
+class _Block(NamedTuple):
+    """One line of the container's text, with what the filters below need to know."""
+
+    text: str
+    linked: bool  # a link-only line
+    row: bool  # a table row (its values may repeat)
+    level: int  # a sub-heading's level (2 for <h2> ... 6), 0 for other text
+
+
 def container_blocks(
     container: Node,
     title: str | None = None,
@@ -412,7 +423,7 @@ def container_blocks(
     """The article's paragraphs and sub-headings from its container, noise removed."""
     _remove_boilerplate(container, prose or {})
     folded_title = " ".join((title or "").split()).casefold()
-    blocks: list[tuple[str, bool, bool]] = []  # (text, is a link-only line, is a table row)
+    blocks: list[_Block] = []
     leaves = _leaf_blocks(container, loose)
     leaf_ids = {node.mem_id for node in leaves}
     rows_done: set[int] = set()
@@ -426,41 +437,67 @@ def container_blocks(
                 cells = [_cell_text(cell) for cell in row.iter() if cell.tag in _CELLS]
                 text = " | ".join(cell for cell in cells if cell)
                 if text:
-                    blocks.append((text, _link_density(row, len(text)) > 0.6, True))
+                    blocks.append(_Block(text, _link_density(row, len(text)) > 0.6, True, 0))
             continue
         lines = [normalize_text(line) for line in node.text(deep=True, separator="").split(_BREAK)]
         if node.tag in _LOOSE_WRAPPERS and len(lines) == 1 and len(lines[0]) < _MIN_PARAGRAPH:
             continue  # a label, date or counter in a <div> of its own
         density = _link_density(node, sum(map(len, lines)))
+        level = int(node.tag[1]) if node.tag in _HEADINGS else 0
         for text in lines:
             if not text or is_noise_line(text):
                 continue
-            if node.tag in _HEADINGS and text.casefold() == folded_title:
+            if level and text.casefold() == folded_title:
                 continue
             linked = (node.tag == "li" and density > 0.5) or (
-                node.tag not in _HEADINGS and len(text) < 200 and density > 0.6
+                not level and len(text) < 200 and density > 0.6
             )
-            blocks.append((text, linked, False))
+            blocks.append(_Block(text, linked, False, level))
+    blocks = _without_closing_sections(blocks)
     # Link-only lines are related articles and tags, unless they are much of the text (the
     # article is a list of links): then only those before or after all prose go.
-    prose_at = [index for index, (_, linked, _) in enumerate(blocks) if not linked]
+    prose_at = [index for index, block in enumerate(blocks) if not block.linked]
     if not prose_at:
         return []
-    links = sum(len(text) for text, is_link, _ in blocks if is_link)
-    if links >= _LIST_SHARE * sum(len(text) for text, _, _ in blocks):
-        kept = [(text, in_row) for text, _, in_row in blocks[prose_at[0] : prose_at[-1] + 1]]
+    links = sum(len(block.text) for block in blocks if block.linked)
+    if links >= _LIST_SHARE * sum(len(block.text) for block in blocks):
+        kept = blocks[prose_at[0] : prose_at[-1] + 1]
     else:
-        kept = [(text, in_row) for text, is_link, in_row in blocks if not is_link]
+        kept = [block for block in blocks if not block.linked]
     # A short block printed twice in one container is interface (offers, prompts): the
     # first copy stays, the repeats go. Not a table row: tables repeat their values.
     seen: set[str] = set()
     unique = []
-    for text, in_row in kept:
-        if len(text) < _MAX_REPEATED and text in seen and not in_row:
+    for block in kept:
+        if len(block.text) < _MAX_REPEATED and block.text in seen and not block.row:
             continue
-        seen.add(text)
-        unique.append(text)
+        seen.add(block.text)
+        unique.append(block.text)
     return unique
+
+
+def _without_closing_sections(blocks: list[_Block]) -> list[_Block]:
+    """``blocks`` without the sections that a closing heading opens.
+
+    "Related articles", "More from Jane Roe", "Latest news" (noise.toml's closing
+    headings), as a sub-heading or a short line of its own, open a list of other pages
+    inside the article's container whose links are often gone by now (a card's title is
+    a heading, its teaser a paragraph). The section runs to the next sub-heading of its
+    own level or above (any, after a closing line): an "Also read" box in the middle of a
+    piece ends where the piece goes on.
+    """
+    closing = noise_data().closing
+    kept: list[_Block] = []
+    cut_above = 0  # while cutting, the deepest heading level that ends the section
+    for block in blocks:
+        if (block.level or len(block.text) < _SHORT_LINE) and closing.match(block.text):
+            cut_above = block.level or 6
+            continue
+        if block.level and block.level <= cut_above:
+            cut_above = 0
+        if not cut_above:
+            kept.append(block)
+    return kept
 
 
 def _lead_blocks(container: Node, title: str | None) -> list[str]:

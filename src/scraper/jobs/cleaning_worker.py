@@ -23,6 +23,7 @@ caller's main module, and it imports only what cleaning needs.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import gc
 import importlib
 import os
@@ -37,6 +38,7 @@ from collections.abc import Callable
 from typing import IO, Any, NoReturn
 
 FRAME = struct.Struct("!I")  # length of the pickle that follows
+_PIPE_BYTES = 1 << 20
 # The warm parent's messages to the pool, after b"ready": a worker forked (with the pool's
 # ends of its two pipes as SCM_RIGHTS), and a worker ended, with its wait status.
 FORKED = struct.Struct("!4sI")  # b"fork", pid
@@ -125,6 +127,12 @@ def _fork_worker(control: socket.socket, clean: Callable[[Any], object]) -> int:
     """Fork one worker and hand the pool its pid and the pool's ends of its two pipes."""
     pages, to_worker = os.pipe()
     from_worker, answers = os.pipe()
+    # A page (30-80 KB, often more) and its answer fit a pipe whole, so handing either over
+    # does not wait for the other side to be scheduled (the fetch loop blocks on a full
+    # pipe); the default holds 64 KB.
+    for end in (to_worker, answers):
+        with contextlib.suppress(OSError):  # above /proc/sys/fs/pipe-max-size: the default
+            fcntl.fcntl(end, fcntl.F_SETPIPE_SZ, _PIPE_BYTES)
     pid = os.fork()
     if pid == 0:
         control.close()

@@ -267,7 +267,8 @@ class Run:
     ) -> None:
         try:
             result, found = await future
-            self._settle(request, None, page_hash, result, found)
+            with self.state.batch():  # the record file is written inside, so before the commit
+                self._settle(request, None, page_hash, result, found)
         except (StorageError, CleaningUnavailable) as exc:  # the fetch loop raises it:
             self._failure = exc  # the run cannot save, or cannot clean
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, NamedTuple, Self
 
 from scraper.errors import StorageError
 
@@ -147,13 +147,22 @@ class StateDB:
 
     @contextlib.contextmanager
     def _transaction(self) -> Iterator[None]:
-        """Statements that commit together (or not at all); a failure is a StorageError."""
+        """Statements that commit together (or not at all); a failure is a StorageError.
+        Inside `batch`, they commit with the batch."""
         try:
+            if self._db.in_transaction:
+                yield
+                return
             with self._db:
                 self._db.execute("BEGIN")
                 yield
         except sqlite3.Error as exc:
             raise self._error(exc, "write") from exc
+
+    def batch(self) -> contextlib.AbstractContextManager[None]:
+        """Every write in the block in one transaction: what one page's outcome changes
+        (its fingerprint, its URL's row) costs one commit, not one a statement."""
+        return self._transaction()
 
     def _write(self, sql: str, params: tuple[Any, ...]) -> sqlite3.Cursor:
         try:
@@ -260,8 +269,9 @@ class StateDB:
         none (or one no longer indexed).
 
         One row per original, however many copies of it match: the distances are measured
-        and the copies folded into their original inside SQLite, so saving the hundredth
-        copy of an article reads one row, not a hundred.
+        and the copies folded into their original inside SQLite, and a copy identical to
+        its original has no band keys to read (`save_fingerprint`), so saving the
+        hundredth copy of an article reads what saving the second did.
         """
         selects, params = [], []
         # (kind, its column, fingerprint, bits, a condition on the match with its parameter)
@@ -270,15 +280,20 @@ class StateDB:
             (1, "lead", lead, lead_bits, "(f.truncated OR ?)", (truncated,)),
         ):
             keys = band_keys(value)
-            clauses = " OR ".join("(b.band = ? AND b.value = ?)" for _ in keys)
+            # One indexed equality per band: an OR of (band, value) pairs makes SQLite read
+            # every band row of the kind, the whole index, on every lookup.
+            hits = " UNION ".join(
+                "SELECT record_id FROM fingerprint_bands WHERE kind = ? AND band = ? AND value = ?"
+                for _ in keys
+            )
             selects.append(
-                "SELECT coalesce(o.record_id, f.record_id) FROM fingerprint_bands b"
+                f"SELECT coalesce(o.record_id, f.record_id) FROM ({hits})"
                 " JOIN fingerprints f USING (record_id)"
                 " LEFT JOIN fingerprints o ON o.record_id = f.duplicate_of"
-                f" WHERE b.kind = ? AND ({clauses}) AND {only}"
-                f" AND bit_distance(f.{column}, ?) <= ?"
+                f" WHERE {only} AND bit_distance(f.{column}, ?) <= ?"
             )
-            params += [kind, *(item for key in keys for item in key), *flag, _signed(value), bits]
+            params += [*(item for key in keys for item in (kind, *key)), *flag]
+            params += [_signed(value), bits]
         rows, _ = self._read(
             f"SELECT {_FINGERPRINT_COLUMNS} FROM fingerprints WHERE record_id IN"
             f" ({' UNION '.join(selects)})",
@@ -302,9 +317,13 @@ class StateDB:
     def save_fingerprint(self, row: FingerprintRow) -> None:
         """Store (or replace) a record's fingerprint; it keeps its place in saving order.
 
-        One transaction for the row and its 12 band keys: one commit a saved record, not 14.
+        One transaction for the row and its band keys: one commit a saved record. A copy
+        that holds its original's very fingerprint gets no band keys of that kind: a lookup
+        that would find it finds its original, and answers the original either way, so the
+        hundredth identical copy of an article adds nothing a lookup has to read.
         """
         with self._transaction():
+            old = self._fingerprint_values(row.record_id)
             self._db.execute(
                 "INSERT INTO fingerprints (record_id, record_path, body, lead, rank, truncated,"
                 " duplicate_of) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (record_id) DO UPDATE"
@@ -321,25 +340,69 @@ class StateDB:
                     row.duplicate_of,
                 ),
             )
-            self._db.execute("DELETE FROM fingerprint_bands WHERE record_id = ?", (row.record_id,))
-            self._db.executemany(
-                "INSERT OR IGNORE INTO fingerprint_bands VALUES (?, ?, ?, ?)",
-                (
-                    (kind, band, key, row.record_id)
-                    for kind, value in ((0, row.body), (1, row.lead))
-                    for band, key in band_keys(value)
-                ),
-            )
+            new = _Values(row.body, row.lead, row.truncated, row.duplicate_of)
+            if old is not None:
+                self._drop_bands(row.record_id, old)
+                if old != new:
+                    self._restore_copies(row.record_id)
+            self._add_bands(row.record_id, new, self._fingerprint_values(row.duplicate_of))
 
     def set_duplicate_of(self, record_id: str, original: str | None) -> None:
-        self._write(
-            "UPDATE fingerprints SET duplicate_of = ? WHERE record_id = ?", (original, record_id)
-        )
+        with self._transaction():
+            # Its band keys, and its copies', may have been left out for being its own
+            # original's fingerprint: with another original they are needed again.
+            self._restore_copies(record_id, itself=True)
+            self._db.execute(
+                "UPDATE fingerprints SET duplicate_of = ? WHERE record_id = ?",
+                (original, record_id),
+            )
 
     def forget_fingerprint(self, record_id: str) -> None:
         with self._transaction():
-            self._db.execute("DELETE FROM fingerprint_bands WHERE record_id = ?", (record_id,))
+            old = self._fingerprint_values(record_id)
+            if old is None:
+                return
+            self._restore_copies(record_id)  # they are their own originals now
+            self._drop_bands(record_id, old)
             self._db.execute("DELETE FROM fingerprints WHERE record_id = ?", (record_id,))
+
+    def _fingerprint_values(self, record_id: str | None) -> _Values | None:
+        if record_id is None:
+            return None
+        found = self._db.execute(
+            "SELECT body, lead, truncated, duplicate_of FROM fingerprints WHERE record_id = ?",
+            (record_id,),
+        ).fetchone()
+        if found is None:
+            return None
+        mask = (1 << 64) - 1
+        return _Values(found[0] & mask, found[1] & mask, bool(found[2]), found[3])
+
+    def _drop_bands(self, record_id: str, values: _Values) -> None:
+        # By its keys (the table's primary key), not by record_id, which no index leads with.
+        self._db.executemany(
+            "DELETE FROM fingerprint_bands WHERE kind = ? AND band = ? AND value = ?"
+            " AND record_id = ?",
+            ((*key, record_id) for key in _band_rows(values, None)),
+        )
+
+    def _add_bands(self, record_id: str, values: _Values, original: _Values | None) -> None:
+        self._db.executemany(
+            "INSERT OR IGNORE INTO fingerprint_bands VALUES (?, ?, ?, ?)",
+            ((*key, record_id) for key in _band_rows(values, original)),
+        )
+
+    def _restore_copies(self, record_id: str, *, itself: bool = False) -> None:
+        """Every band key of the records that duplicate ``record_id`` (and of it, with
+        ``itself``): those left out as their original's are needed once it changes."""
+        rows = self._db.execute(
+            "SELECT record_id, body, lead, truncated FROM fingerprints WHERE duplicate_of = ?"
+            + (" OR record_id = ?" if itself else ""),
+            (record_id, record_id) if itself else (record_id,),
+        ).fetchall()
+        mask = (1 << 64) - 1
+        for copy, body, lead, truncated in rows:
+            self._add_bands(copy, _Values(body & mask, lead & mask, bool(truncated), None), None)
 
     # Runs
 
@@ -393,6 +456,36 @@ class FingerprintRow:
     truncated: bool
     duplicate_of: str | None
     order: int = 0  # when it was first saved, relative to the others
+
+
+class _Values(NamedTuple):
+    """What a record's band keys depend on."""
+
+    body: int
+    lead: int
+    truncated: bool
+    duplicate_of: str | None
+
+
+def _band_rows(values: _Values, original: _Values | None) -> list[tuple[int, int, int]]:
+    """(kind, band, value) of each band key a record needs, given its original's values
+    (None: all of them). A kind is left out when the original (itself an original) has the
+    same fingerprint and would be matched by every lookup that matches this record: the
+    lead of a teaser is matched by lookups the lead of a whole original is not."""
+    root = original if original is not None and original.duplicate_of is None else None
+    rows = []
+    for kind, value in ((0, values.body), (1, values.lead)):
+        if root is not None and kind == 0 and root.body == value:
+            continue
+        if (
+            root is not None
+            and kind == 1
+            and root.lead == value
+            and (root.truncated or not values.truncated)
+        ):
+            continue
+        rows += [(kind, band, key) for band, key in band_keys(value)]
+    return rows
 
 
 def _signed(value: int) -> int:

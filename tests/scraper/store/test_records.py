@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import json
 import os
 import stat
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from cleaner import Article, Reject, RejectReason
-from scraper.store.records import clean_path, save_article, save_reject
+from scraper.store.records import clean_path, dumped_json, save_article, save_reject
 from scraper.store.state import StateDB
 from scraper.store.warc import WarcStore
 from tests.scraper.store.test_rawstore import _page
@@ -74,3 +78,29 @@ def test_publishers_in_any_script_get_a_readable_folder(
 def test_a_name_with_nothing_to_spell_falls_back_to_the_host(tmp_path: Path) -> None:
     article = _article("«»—", url="https://www.gazeta.example/a")
     assert clean_path(tmp_path, article).parent.name == "www.gazeta.example"
+
+
+# What a record's model_dump(mode="json") holds: no floats (json writes 1e+16, orjson 1e16).
+_ANY = st.characters(exclude_categories=())  # lone surrogates too
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**63), 2**64) | st.text(_ANY),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
+    max_leaves=6,
+)
+
+
+@settings(max_examples=30)
+@given(st.dictionaries(st.text(_ANY), _JSON, max_size=4))
+def test_a_record_is_written_as_json_indents_it(record: dict[str, Any]) -> None:
+    # Lone surrogates and integers past 64 bits included: orjson refuses them, json takes them.
+    assert dumped_json(record) == json.dumps(record, ensure_ascii=False, indent=2) + "\n"
+
+
+def test_what_orjson_refuses_is_written_as_json_writes_it() -> None:
+    record = {"body": "half a pair \ud800", "big": 2**64}
+    assert dumped_json(record) == json.dumps(record, ensure_ascii=False, indent=2) + "\n"
+
+
+def test_an_article_is_written_as_json_indents_it() -> None:
+    dumped = _article("Новая газета").model_dump(mode="json")
+    assert dumped_json(dumped) == json.dumps(dumped, ensure_ascii=False, indent=2) + "\n"

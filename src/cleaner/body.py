@@ -4,8 +4,8 @@ A Readability-style score: every paragraph credits its parent fully and its
 grandparent by half; containers marked as the article (``<article>``, ``<main>``,
 ``itemprop=articleBody``, article-body class names) get a bonus, boilerplate class
 names a malus, and link-heavy containers are discounted. The winner's paragraphs,
-sub-headings, list items, quotes and table cells are kept in order, minus boilerplate
-inside it.
+sub-headings, list items, quotes and table rows (a line each, cells joined by " | ") are
+kept in order, minus boilerplate inside it.
 
 A paragraph is any run of text between block boundaries: a ``<p>``, but also a ``<div>``,
 ``<td>`` or list item with no block inside it, and each ``<br>``-separated line of one
@@ -18,6 +18,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import cache, lru_cache
+from typing import NamedTuple
 
 from selectolax.lexbor import LexborHTMLParser as HTMLParser
 from selectolax.lexbor import LexborNode as Node
@@ -48,6 +49,7 @@ _DISTINCTIVE = 7  # letters; a boilerplate word this long may match inside a cla
 _PART = re.compile(r"[a-z0-9]+")
 _CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
 _HEADINGS = frozenset({"h2", "h3", "h4", "h5", "h6"})
+_CELLS = frozenset({"td", "th"})
 _ARTICLE_HINTS = re.compile(
     r"article[-_]?(?:body|content|text)|story[-_]?(?:body|content|text)|entry[-_]?content|"
     r"post[-_]?(?:body|content)|body[-_]?text|main[-_]?content|rich[-_]?text|articlebody|"
@@ -58,6 +60,7 @@ _HIDDEN_CLASSES = frozenset({"hidden", "d-none", "is-hidden", "hide", "visually-
 _MAX_REPEATED = 300  # longer repeated blocks may be a quote the article repeats
 _LEAD_SIBLINGS = 3  # how many elements before the container may hold the lead
 _MIN_PARAGRAPH = 25  # characters; shorter <p> are labels, dates, counters
+_SHORT_LINE = 60  # characters; a line this short standing alone may be a section's label
 _ARTICLE_BONUS = 1.5
 _BOILERPLATE_FACTOR = 0.2
 _CLIMB_GAIN = 1.3  # an ancestor with this much more prose than the winner is the article
@@ -387,6 +390,37 @@ def _leaf_blocks(container: Node, loose: bool = False) -> list[Node]:
     return [node for node in blocks if node.mem_id not in outer]
 
 
+def _flat_row(node: Node, leaf_ids: set[int]) -> Node | None:
+    """The table row of a cell whose row holds two or more cells, all leaves, else None.
+
+    Such a row is one line of the body, its cells joined: a cell alone is a value ("30 %",
+    "Rest") that the noise and repeat filters would take for interface.
+    """
+    if node.tag not in _CELLS:
+        return None
+    row = node.parent
+    if row is None or row.tag != "tr":
+        return None
+    cells = [cell for cell in row.iter() if cell.tag in _CELLS]
+    # A one-cell row is a layout table's: its lines stay lines.
+    if len(cells) < 2 or not all(cell.mem_id in leaf_ids for cell in cells):
+        return None
+    return row
+
+
+def _cell_text(cell: Node) -> str:
+    return normalize_text(cell.text(deep=True, separator="").replace(_BREAK, " "))
+
+
+class _Block(NamedTuple):
+    """One line of the container's text, with what the filters below need to know."""
+
+    text: str
+    linked: bool  # a link-only line
+    row: bool  # a table row (its values may repeat)
+    level: int  # a sub-heading's level (2 for <h2> ... 6), 0 for other text
+
+
 def container_blocks(
     container: Node,
     title: str | None = None,
@@ -396,43 +430,81 @@ def container_blocks(
     """The article's paragraphs and sub-headings from its container, noise removed."""
     _remove_boilerplate(container, prose or {})
     folded_title = " ".join((title or "").split()).casefold()
-    blocks: list[tuple[str, bool]] = []  # (text, is a link-only line)
-    for node in _leaf_blocks(container, loose):
+    blocks: list[_Block] = []
+    leaves = _leaf_blocks(container, loose)
+    leaf_ids = {node.mem_id for node in leaves}
+    rows_done: set[int] = set()
+    for node in leaves:
         if _inside_link(node, container):
+            continue
+        row = _flat_row(node, leaf_ids)
+        if row is not None:
+            if row.mem_id not in rows_done:
+                rows_done.add(row.mem_id)
+                cells = [_cell_text(cell) for cell in row.iter() if cell.tag in _CELLS]
+                text = " | ".join(cell for cell in cells if cell)
+                if text:
+                    blocks.append(_Block(text, _link_density(row, len(text)) > 0.6, True, 0))
             continue
         lines = [normalize_text(line) for line in node.text(deep=True, separator="").split(_BREAK)]
         if node.tag in _LOOSE_WRAPPERS and len(lines) == 1 and len(lines[0]) < _MIN_PARAGRAPH:
             continue  # a label, date or counter in a <div> of its own
         density = _link_density(node, sum(map(len, lines)))
+        level = int(node.tag[1]) if node.tag in _HEADINGS else 0
         for text in lines:
             if not text or is_noise_line(text):
                 continue
-            if node.tag in _HEADINGS and text.casefold() == folded_title:
+            if level and text.casefold() == folded_title:
                 continue
             linked = (node.tag == "li" and density > 0.5) or (
-                node.tag not in _HEADINGS and len(text) < 200 and density > 0.6
+                not level and len(text) < 200 and density > 0.6
             )
-            blocks.append((text, linked))
+            blocks.append(_Block(text, linked, False, level))
+    blocks = _without_closing_sections(blocks)
     # Link-only lines are related articles and tags, unless they are much of the text (the
     # article is a list of links): then only those before or after all prose go.
-    prose_at = [index for index, (_, linked) in enumerate(blocks) if not linked]
+    prose_at = [index for index, block in enumerate(blocks) if not block.linked]
     if not prose_at:
         return []
-    links = sum(len(text) for text, is_link in blocks if is_link)
-    if links >= _LIST_SHARE * sum(len(text) for text, _ in blocks):
-        kept = [text for text, _ in blocks[prose_at[0] : prose_at[-1] + 1]]
+    links = sum(len(block.text) for block in blocks if block.linked)
+    if links >= _LIST_SHARE * sum(len(block.text) for block in blocks):
+        kept = blocks[prose_at[0] : prose_at[-1] + 1]
     else:
-        kept = [text for text, is_link in blocks if not is_link]
+        kept = [block for block in blocks if not block.linked]
     # A short block printed twice in one container is interface (offers, prompts): the
-    # first copy stays, the repeats go.
+    # first copy stays, the repeats go. Not a table row: tables repeat their values.
     seen: set[str] = set()
     unique = []
-    for text in kept:
-        if len(text) < _MAX_REPEATED and text in seen:
+    for block in kept:
+        if len(block.text) < _MAX_REPEATED and block.text in seen and not block.row:
             continue
-        seen.add(text)
-        unique.append(text)
+        seen.add(block.text)
+        unique.append(block.text)
     return unique
+
+
+def _without_closing_sections(blocks: list[_Block]) -> list[_Block]:
+    """``blocks`` without the sections that a closing heading opens.
+
+    "Related articles", "More from Jane Roe", "Latest news" (noise.toml's closing
+    headings), as a sub-heading or a short line of its own, open a list of other pages
+    inside the article's container whose links are often gone by now (a card's title is
+    a heading, its teaser a paragraph). The section runs to the next sub-heading of its
+    own level or above (any, after a closing line): an "Also read" box in the middle of a
+    piece ends where the piece goes on.
+    """
+    closing = noise_data().closing
+    kept: list[_Block] = []
+    cut_above = 0  # while cutting, the deepest heading level that ends the section
+    for block in blocks:
+        if (block.level or len(block.text) < _SHORT_LINE) and closing.match(block.text):
+            cut_above = block.level or 6
+            continue
+        if block.level and block.level <= cut_above:
+            cut_above = 0
+        if not cut_above:
+            kept.append(block)
+    return kept
 
 
 def _lead_blocks(container: Node, title: str | None) -> list[str]:

@@ -45,6 +45,7 @@ class NoiseData:
     """The contents of ``noise.toml``, compiled."""
 
     line: re.Pattern[str]
+    closing: re.Pattern[str]
     author_prefixes: tuple[str, ...]
     author_separators: re.Pattern[str]
     author_junk: re.Pattern[str]
@@ -65,6 +66,7 @@ def noise_data() -> NoiseData:
     separators = sorted(authors["separators"], key=len, reverse=True)
     return NoiseData(
         line=re.compile("^(?:" + "|".join(lines["patterns"]) + ")$", re.IGNORECASE),
+        closing=re.compile("^(?:" + "|".join(lines["closing"]) + r")\s*:?$", re.IGNORECASE),
         author_prefixes=tuple(sorted(authors["prefixes"], key=len, reverse=True)),
         author_separators=re.compile("|".join(map(re.escape, separators)), re.IGNORECASE),
         author_junk=re.compile("|".join(authors["junk_patterns"]), re.IGNORECASE),

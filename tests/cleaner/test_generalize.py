@@ -291,6 +291,55 @@ def test_an_article_that_is_a_table_and_a_list_keeps_them() -> None:
     assert "Bridge repairs" not in text
 
 
+def test_a_closing_section_of_other_pages_is_cut_where_the_article_goes_on() -> None:
+    # The container ends with the site's "Related articles" cards (a heading and a teaser
+    # each, their links on the images, which are gone), and holds an "Also read:" box
+    # mid-piece; the piece goes on under its next sub-heading.
+    cards = "".join(
+        f"<div class='card'><h3>{title}</h3><p>{teaser}</p></div>"
+        for title, teaser in [
+            ("Library hours cut", "The town library will close on Mondays from next month."),
+            ("New bus line", "A bus will link the station and the hospital from May."),
+        ]
+    )
+    body = (
+        f"<article><h1>Pool stays open</h1><p>{_PROSE[0]}</p><p>{_PROSE[1]}</p>"
+        "<p><strong>Also read:</strong></p><p>Bridge repairs will close the river road for"
+        " two weeks in June.</p>"
+        f"<h2>What comes next</h2><p>{_PROSE[2]}</p><p>{_PROSE[3]}</p>"
+        f"<h2>Related articles</h2><div class='cards'>{cards}</div></article>"
+    )
+
+    text = _body_of(body)
+
+    assert all(sentence in text for sentence in _PROSE)
+    assert "What comes next" in text
+    for gone in ["Bridge repairs", "Related articles", "Library hours", "town library", "bus"]:
+        assert gone not in text
+
+
+def test_a_table_keeps_every_row_whole_with_its_repeated_and_numeric_cells() -> None:
+    # A training plan: its cells repeat ("Rest", "30 min") and some are bare numbers, which
+    # the noise and repeat filters drop when a cell is read as a line of its own.
+    plan = [
+        ("Week", "Monday", "Tuesday", "Sunday"),
+        ("1", "Rest", "Easy run 30 min", "Rest"),
+        ("2", "Rest", "Easy run 30 min", "Long run 8 km"),
+        ("3", "Rest", "Hills 30 min", "Long run 10 km"),
+    ]
+    rows = "".join("<tr>" + "".join(f"<td>{cell}</td>" for cell in row) + "</tr>" for row in plan)
+    body = (
+        f"<article><h1>Pool stays open</h1>{_PARAGRAPHS}"
+        f"<table><tbody>{rows}</tbody></table><p>{_MORE[0]}</p></article>"
+    )
+
+    text = _body_of(body)
+
+    assert "Week | Monday | Tuesday | Sunday" in text.split("\n\n")
+    assert "2 | Rest | Easy run 30 min | Long run 8 km" in text.split("\n\n")
+    assert "3 | Rest | Hills 30 min | Long run 10 km" in text.split("\n\n")
+
+
 def test_a_table_inside_a_figure_is_kept() -> None:
     # Block editors wrap every table in a <figure>; figures (images) are dropped, tables not.
     rows = "".join(

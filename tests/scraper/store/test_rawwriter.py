@@ -176,10 +176,15 @@ def test_a_killed_writer_is_an_error_not_silence(tmp_path: Path) -> None:
         store.close()
 
 
+# Ctrl-C raises KeyboardInterrupt as in a terminal's foreground process, even when the suite
+# inherited SIGINT ignored (started in the background by a non-interactive shell, as a CI
+# runner or cron may do): Python then keeps it ignored, and the loop below never ends.
 _INTERRUPTED = """
+import signal
 import sys
 import threading
 from pathlib import Path
+signal.signal(signal.SIGINT, signal.default_int_handler)
 from scraper.store.warc_writer import WarcWriterProcess
 from tests.scraper.store.test_rawwriter import _big_page
 

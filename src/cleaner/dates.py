@@ -49,12 +49,6 @@ def normalize_date(raw: str | None, formats: list[str] | tuple[str, ...] = ()) -
         return None
 
 
-def may_hold_date(html: str, url: str) -> bool:
-    """False when neither the page (its HTML source) nor ``url`` can give htmldate a date:
-    the page has fewer than four digits and the URL no run of four."""
-    return page_may_hold_date(html) or url_may_hold_date(url)
-
-
 def url_may_hold_date(url: str) -> bool:
     """False when ``url`` has no run of four digits, which htmldate's URL patterns need."""
     return bool(_FOUR_DIGIT_RUN.search(url))

@@ -12,7 +12,7 @@ from htmldate import find_date
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cleaner.dates import may_hold_date
+from cleaner.dates import page_may_hold_date, url_may_hold_date
 from cleaner.extract import extract
 
 _FETCHED = datetime(2025, 6, 1, tzinfo=UTC)
@@ -27,6 +27,11 @@ _PROSE = "".join(
         " again at the fares, the boats and the state of the old landing stage.",
     )
 )
+
+
+def may_hold_date(page: str, url: str) -> bool:
+    """Whether extract asks htmldate at all: the page or its URL may hold a date."""
+    return page_may_hold_date(page) or url_may_hold_date(url)
 
 
 def _page(lead: str, heading: str = "<h1>Ferry keeps running</h1>") -> str:

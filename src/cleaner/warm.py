@@ -6,7 +6,7 @@ import contextlib
 from datetime import UTC, datetime
 
 from cleaner.errors import ExtractionError
-from cleaner.extract import extract
+from cleaner.extraction import extract
 
 # A short body and the date only in the text: the body and date fallbacks both run
 # (htmldate reads only a page with digits), and no declared language: the language

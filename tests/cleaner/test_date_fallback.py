@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cleaner.dates import page_may_hold_date, url_may_hold_date
-from cleaner.extract import extract
+from cleaner.extraction import extract
 
 _FETCHED = datetime(2025, 6, 1, tzinfo=UTC)
 _PROSE = "".join(

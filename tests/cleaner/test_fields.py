@@ -10,7 +10,7 @@ from selectolax.lexbor import LexborHTMLParser as HTMLParser
 from cleaner.authors import clean_authors
 from cleaner.body import extract_body
 from cleaner.dates import normalize_date, pick_date
-from cleaner.extract import extract
+from cleaner.extraction import extract
 from cleaner.titles import choose_title, strip_site_name
 
 

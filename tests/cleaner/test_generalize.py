@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from selectolax.lexbor import LexborHTMLParser as HTMLParser
 
 from cleaner.body import extract_body
-from cleaner.extract import extract
+from cleaner.extraction import extract
 from cleaner.titles import choose_title
 
 _FETCHED = datetime(2025, 6, 1, tzinfo=UTC)

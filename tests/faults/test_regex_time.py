@@ -20,7 +20,7 @@ from cleaner.limits import nesting_depth
 from cleaner.noise import normalize_text, strip_truncation, text_key
 from cleaner.titles import choose_title, strip_section, strip_site_name
 
-extract_module = importlib.import_module("cleaner.extract")
+extract_module = importlib.import_module("cleaner.extraction")
 N = 100_000
 # Whitespace the text normalizer does not fold, so each reaches the patterns as a run.
 SPACES = ["\u2028", "\u2029", "\u1680", "\r", "\n", " "]

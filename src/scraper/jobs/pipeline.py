@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 
-from cleaner import Article, ExtractionError, Reject, RejectReason, extract
+from cleaner import Article, ExtractionError, Reject, RejectReason
 from scraper.errors import FetchError
 from scraper.fetch.fetcher import FetchOutcome
 from scraper.fetch.http import FetchedPage, check_article_response
@@ -29,6 +29,10 @@ def clean_page(page: FetchedPage) -> Article | Reject:
 
 
 def _clean_page(page: FetchedPage) -> Article | Reject:
+    # Imported on the first page to clean: a run that only fetches (--raw-only) imports
+    # this module too, and the extractor's libraries would cost it ~0.1 s of start-up.
+    from cleaner import extract
+
     try:
         check_article_response(page)
         return extract(

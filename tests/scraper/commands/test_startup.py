@@ -1,0 +1,44 @@
+"""A run that never cleans does not pay for the cleaner's extractor at start-up."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import cleaner
+import cleaner.extraction
+
+# In a fresh interpreter (this one has imported everything already): what the entry
+# point imports for `scraper fetch-many`: its module, and through it the run, the
+# fetcher, the stores and the cleaning pool.
+_PROBE = """
+import sys
+from scraper.commands.app import _register_commands
+_register_commands(["fetch-many", "urls.txt", "--raw-only"])
+extractor = ("cleaner.extraction", "cleaner.text", "trafilatura", "htmldate", "py3langid")
+print(" ".join(name for name in extractor if name in sys.modules))
+"""
+
+
+def test_fetch_many_does_not_import_the_extractor_before_a_page_is_cleaned() -> None:
+    probe = subprocess.run(
+        [sys.executable, "-c", _PROBE],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+    assert probe.returncode == 0, probe.stderr
+    assert probe.stdout.strip() == "", f"imported before any page is cleaned: {probe.stdout}"
+
+
+def test_the_package_still_gives_the_extract_function_once_its_module_is_imported() -> None:
+    # The module the function lives in is imported above, before this lookup: a
+    # submodule named `extract` would have replaced the function on the package.
+    from cleaner import declared_url, extract, extract_text
+
+    assert extract is cleaner.extraction.extract
+    assert declared_url is cleaner.extraction.declared_url
+    assert callable(extract_text)
+    assert all(hasattr(cleaner, name) for name in cleaner.__all__)

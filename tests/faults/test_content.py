@@ -106,6 +106,11 @@ HOSTILE: dict[str, Route] = {
     "distinct formatting tags": page(
         ("".join(f'<b class="c{i}">' for i in range(3000)) + ARTICLE).encode()
     ),
+    "one table row of 10,000 cells": page(
+        ARTICLE.replace(
+            "</article>", "<table><tr>" + "<td>7</td>" * 10_000 + "</tr></table></article>"
+        ).encode()
+    ),
     "no body at all": page(b""),
     "only whitespace": page(b" \n\t " * 1000),
     "only noise": page(

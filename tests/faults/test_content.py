@@ -111,6 +111,11 @@ HOSTILE: dict[str, Route] = {
             "</article>", "<table><tr>" + "<td>7</td>" * 10_000 + "</tr></table></article>"
         ).encode()
     ),
+    "a title of 10,000 separators": page(
+        ARTICLE.replace("Night buses stay", " | ".join(f"Part {i}" for i in range(10_000)), 1)
+        .replace("<h1>Night buses stay", "<h1>" + " » ".join(f"Part {i}" for i in range(10_000)))
+        .encode()
+    ),
     "no body at all": page(b""),
     "only whitespace": page(b" \n\t " * 1000),
     "only noise": page(

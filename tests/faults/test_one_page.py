@@ -11,7 +11,7 @@ import pytest
 from pytest_httpserver import HTTPServer
 
 import scraper.jobs.pipeline as pipeline
-from cleaner import Article, Reject, RejectReason, extract
+from cleaner import Article, Reject, RejectReason, extract, extraction
 from cleaner.dates import is_after
 from scraper.fetch.http import FetchedPage
 from tests.conftest import run_scraper
@@ -60,7 +60,7 @@ def test_an_exception_in_the_cleaner_is_that_pages_reject(monkeypatch: pytest.Mo
     def broken(*args: object, **kwargs: object) -> Article:
         raise OverflowError("date value out of range")
 
-    monkeypatch.setattr(pipeline, "extract", broken)
+    monkeypatch.setattr(extraction, "extract", broken)  # where the pipeline finds it
     page = FetchedPage(
         url="http://a.test/f",
         final_url="http://a.test/f",

@@ -344,11 +344,19 @@ def _is_hidden(node: Node) -> bool:
 def _hides(attributes: Mapping[str, str | None]) -> bool:
     if "hidden" in attributes or attributes.get("aria-hidden") == "true":
         return True
-    style = (attributes.get("style") or "").replace(" ", "").lower()
-    if "display:none" in style or "visibility:hidden" in style:
-        return True
-    classes = set((attributes.get("class") or "").lower().split())
-    return bool(classes & _HIDDEN_CLASSES)
+    style = attributes.get("style")
+    if style:
+        style = style.replace(" ", "").lower()
+        if "display:none" in style or "visibility:hidden" in style:
+            return True
+    classes = attributes.get("class")
+    return bool(classes) and _hiding_classes(classes)
+
+
+@lru_cache(maxsize=4096)
+def _hiding_classes(classes: str) -> bool:
+    # Asked for every element of the container; a page repeats its class values.
+    return not _HIDDEN_CLASSES.isdisjoint(classes.lower().split())
 
 
 def _remove_boilerplate(container: Node, prose: dict[int, int]) -> None:

@@ -16,6 +16,7 @@ BREAK = "\ue000"  # stands for a <br> in page text (a private-use character no p
 _SPACES = re.compile(r"[\s\u00a0\u2000-\u200b\u2028\u2029\u202f\u205f\u3000\ue000]+")
 _CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x84\x86-\x9f]")  # Cc, minus whitespace
 _NOT_ALNUM = re.compile(r"[\W_]+")
+_ASCII_NOT_ALNUM = bytes(code for code in range(128) if not chr(code).isalnum())
 # Tried only where a run of dots starts: from inside a long run that does not end the
 # text, each start would rescan the run.
 _DOTS = re.compile(r"(?<!\.)\.{3,}\s*$|(?<!…)…+\s*$")
@@ -82,6 +83,8 @@ def noise_data() -> NoiseData:
 
 def text_key(text: str) -> str:
     """``text`` compared for sameness: no case, spaces or punctuation ("Le Monde" = "LE-MONDE")."""
+    if text.isascii():  # the same deletion by bytes.translate: ~15x faster (every body line)
+        return text.lower().encode("ascii").translate(None, _ASCII_NOT_ALNUM).decode("ascii")
     return _NOT_ALNUM.sub("", text.casefold())
 
 

@@ -93,13 +93,28 @@ def normalize_text(text: str) -> str:
     if text.isascii():  # already NFC, no invisible character, and str.split()'s spaces
         # A printable text holds no control character: the scan for one is skipped (it
         # costs three times the test, on most lines of every page).
-        return " ".join((text if text.isprintable() else _CONTROL.sub("", text)).split())
+        return single_spaced(text if text.isprintable() else _CONTROL.sub("", text))
     return _SPACES.sub(" ", _DELETED.sub("", unicodedata.normalize("NFC", text))).strip()
+
+
+def single_spaced(text: str) -> str:
+    """``" ".join(text.split())``: one space between words, none around them."""
+    # Printable ASCII has no space but " ": without a double, leading or trailing one it
+    # is single-spaced already (most texts are), and the split is five times the test.
+    if (
+        text.isascii()
+        and text.isprintable()
+        and "  " not in text
+        and not text.startswith(" ")
+        and not text.endswith(" ")
+    ):
+        return text
+    return " ".join(text.split())
 
 
 def is_noise_line(line: str, exact: Iterable[str] = (), patterns: Iterable[str] = ()) -> bool:
     """True for a line that is UI chrome rather than article text."""
-    folded = " ".join(line.split())
+    folded = single_spaced(line)
     if not folded:
         return True
     # Most calls (every body line) pass no site strings: no generator is made for them.

@@ -409,22 +409,24 @@ def _leaf_blocks(container: Node, loose: bool = False) -> list[Node]:
     return [node for node in blocks if node.mem_id not in outer]
 
 
-def _flat_row(node: Node, leaf_ids: set[int]) -> Node | None:
+def _flat_row(node: Node, leaf_ids: set[int], seen: dict[int, list[Node] | None]) -> Node | None:
     """The table row of a cell whose row holds two or more cells, all leaves, else None.
 
     Such a row is one line of the body, its cells joined: a cell alone is a value ("30 %",
-    "Rest") that the noise and repeat filters would take for interface.
+    "Rest") that the noise and repeat filters would take for interface. `seen` keeps each
+    row's answer (its cells, or None), so a wide row is walked once, not once per cell.
     """
     if node.tag not in _CELLS:
         return None
     row = node.parent
     if row is None or row.tag != "tr":
         return None
-    cells = [cell for cell in row.iter() if cell.tag in _CELLS]
-    # A one-cell row is a layout table's: its lines stay lines.
-    if len(cells) < 2 or not all(cell.mem_id in leaf_ids for cell in cells):
-        return None
-    return row
+    if row.mem_id not in seen:
+        cells = [cell for cell in row.iter() if cell.tag in _CELLS]
+        # A one-cell row is a layout table's: its lines stay lines.
+        flat = len(cells) >= 2 and all(cell.mem_id in leaf_ids for cell in cells)
+        seen[row.mem_id] = cells if flat else None
+    return row if seen[row.mem_id] is not None else None
 
 
 def _cell_text(cell: Node) -> str:
@@ -452,15 +454,16 @@ def container_blocks(
     blocks: list[_Block] = []
     leaves = _leaf_blocks(container, loose)
     leaf_ids = {node.mem_id for node in leaves}
+    row_cells: dict[int, list[Node] | None] = {}
     rows_done: set[int] = set()
     for node in leaves:
         if _inside_link(node, container):
             continue
-        row = _flat_row(node, leaf_ids)
+        row = _flat_row(node, leaf_ids, row_cells)
         if row is not None:
             if row.mem_id not in rows_done:
                 rows_done.add(row.mem_id)
-                cells = [_cell_text(cell) for cell in row.iter() if cell.tag in _CELLS]
+                cells = [_cell_text(cell) for cell in row_cells[row.mem_id] or ()]
                 text = " | ".join(cell for cell in cells if cell)
                 if text:
                     blocks.append(_Block(text, _link_density(row, len(text)) > 0.6, True, 0))

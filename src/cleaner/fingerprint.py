@@ -1,4 +1,4 @@
-"""Near-duplicate fingerprints of a body: 64-bit SimHash over word 3-grams.
+r"""Near-duplicate fingerprints of a body: 64-bit SimHash over word 3-grams.
 
 Two texts that share most of their word 3-grams get fingerprints a few bits apart; unrelated
 texts differ in about half the bits. Measured on the dev corpora (836 articles): no pair of
@@ -9,11 +9,19 @@ Hand-written over numpy rather than taken from a package, measured on fundus-dev
 loaded machine: the `simhash` package (no release since 2022, an md5 per 3-gram) took
 3.2 ms a page for the body alone, datasketch's MinHash 2.3 ms plus scipy and a 1.0 s import
 in every process, and has no SQLite index either; this takes 1.9 ms for body and lead.
+
+The words are the runs of ``\w`` characters, found by `str.translate` and `str.split` (both
+in C), not by ``re.findall(r"\w+")``; the 3-grams are made distinct by a sort, not by
+`numpy.unique` (1.0 against 0.1 ms on 10,000 values, numpy 2.4), and each bit is
+counted per byte value, not over an unpacked bit matrix. Same fingerprints as before (a
+test holds them against the plain implementation), 2.4x faster on the 52,000-character
+bodies of the pipeline bench (3.6 -> 1.5 ms of CPU a page, load 1.2); a cleaning worker
+computes one for every article.
 """
 
 from __future__ import annotations
 
-import re
+import functools
 import zlib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -22,7 +30,6 @@ if TYPE_CHECKING:
     import numpy as np
 
 BITS = 64
-_WORD = re.compile(r"\w+")
 _SHINGLE = 3
 # Fewer words than this say too little to tell one text from another.
 MIN_WORDS = 30
@@ -50,13 +57,36 @@ def _mix(values: np.ndarray) -> np.ndarray:
     return mixed
 
 
+class _WordCharacters(dict[int, int]):
+    r"""A `str.translate` table that keeps what ``re``'s ``\w`` matches (what `str.isalnum`
+    accepts, and "_") and turns every other character into a space; filled as characters
+    are met, and emptied when it holds too many (a page of every code point)."""
+
+    def __missing__(self, code: int) -> int:
+        char = chr(code)
+        kept = code if char.isalnum() or char == "_" else 32
+        if len(self) >= _MAX_CHARACTERS:
+            self.clear()
+        self[code] = kept
+        return kept
+
+
+_MAX_CHARACTERS = 1 << 14
+_WORD_CHARACTERS = _WordCharacters()
+
+
+def split_words(text: str) -> list[str]:
+    r"""The runs of word characters in ``text``: ``re.findall(r"\w+", text)``, 4x faster."""
+    return text.translate(_WORD_CHARACTERS).split()
+
+
 def _word_hashes(words: list[str]) -> np.ndarray:
     """A stable 64-bit hash per word: CRC-32, spread to 64 bits by `_mix` (Python's hash()
     changes with every process; a cryptographic hash per word costs 4x as much)."""
     import numpy as np
 
     table = {word: zlib.crc32(word.encode("utf-8")) for word in set(words)}
-    return _mix(np.fromiter((table[word] for word in words), dtype=np.uint64, count=len(words)))
+    return _mix(np.array(list(map(table.__getitem__, words)), dtype=np.uint64))
 
 
 def _simhash(hashes: np.ndarray) -> int:
@@ -69,10 +99,23 @@ def _simhash(hashes: np.ndarray) -> int:
     shingles = np.zeros(count, dtype=np.uint64)
     for offset in range(_SHINGLE):  # position-dependent, so "a b c" and "c b a" differ
         shingles = _mix(shingles ^ hashes[offset : offset + count])
-    shingles = np.unique(shingles)
-    bits = np.unpackbits(shingles.view(np.uint8)).reshape(-1, BITS)
-    majority = bits.sum(axis=0, dtype=np.int64) * 2 > len(shingles)
+    shingles.sort()
+    distinct = shingles[np.concatenate(([True], shingles[1:] != shingles[:-1]))]
+    # How many of the 3-grams have each bit set, in the order of `np.unpackbits` over
+    # their bytes: per byte position, how often each byte value occurs, times its bits.
+    columns = distinct.view(np.uint8).reshape(-1, 8)
+    counts = np.stack([np.bincount(columns[:, byte], minlength=256) for byte in range(8)])
+    majority = (counts @ _byte_bits()).reshape(BITS) * 2 > len(distinct)
     return int.from_bytes(np.packbits(majority).tobytes(), "big")
+
+
+@functools.cache
+def _byte_bits() -> np.ndarray:
+    """Row ``v``: the 8 bits of byte value ``v``, most significant first."""
+    import numpy as np
+
+    table: np.ndarray = np.unpackbits(np.arange(256, dtype=np.uint8)[:, None], axis=1)
+    return table.astype(np.int64)
 
 
 def fingerprint(body: str, title: str = "") -> Fingerprint | None:
@@ -82,12 +125,12 @@ def fingerprint(body: str, title: str = "") -> Fingerprint | None:
     carries its headline in the body and another not (a teaser's often does).
     """
     first, _, rest = body.partition("\n")
-    if title and _WORD.findall(first.lower()) == _WORD.findall(title.lower()):
+    if title and split_words(first.lower()) == split_words(title.lower()):
         body = rest
-    words = _WORD.findall(body.lower())
-    if len(words) < MIN_WORDS:
+    found = split_words(body.lower())
+    if len(found) < MIN_WORDS:
         return None
-    hashes = _word_hashes(words)
+    hashes = _word_hashes(found)
     return Fingerprint(_simhash(hashes), _simhash(hashes[:LEAD_WORDS]))
 
 

@@ -21,9 +21,12 @@ _NUMERIC_DATE = re.compile(r"^\d{1,4}[./-]\d{1,2}[./-]\d{1,4}$")
 def _separators(title: str) -> list[re.Match[str]]:
     """Separator runs in ``title``, minus a » that closes a «quote» (German, Swiss titles)."""
     found = []
+    opened = closed = counted_to = 0  # quote marks before counted_to, counted once
     for match in _SEPARATORS.finditer(title):
-        before = title[: match.start()]
-        if "»" in match.group(0) and before.count("«") > before.count("»"):
+        between = title[counted_to : match.start()]
+        opened, closed = opened + between.count("«"), closed + between.count("»")
+        counted_to = match.start()
+        if "»" in match.group(0) and opened > closed:
             continue
         found.append(match)
     return found
@@ -105,9 +108,15 @@ def _confirmed_prefix(title: str, witnesses: list[str]) -> str:
     "Headline - National" in og:title with "Headline" as h1 or JSON-LD headline: the
     segment only one witness has is a section or kicker, not part of the headline.
     """
-    keys = {text_key(witness) for witness in witnesses}
+    # A head's key is a prefix of the title's key (text_key works character by character),
+    # so each head is known by its key's length, grown segment by segment: a title of
+    # thousands of separators costs one pass, not one key per head.
+    title_key = text_key(title)
+    lengths = {len(key) for key in map(text_key, witnesses) if title_key.startswith(key)}
+    position = key_length = 0
     for separator in _separators(title):
-        head = title[: separator.start()].strip()
-        if head and text_key(head) in keys:
+        key_length += len(text_key(title[position : separator.start()]))
+        position = separator.start()
+        if key_length in lengths and (head := title[:position].strip()):
             return head
     return title

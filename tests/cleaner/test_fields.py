@@ -5,12 +5,16 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from selectolax.lexbor import LexborHTMLParser as HTMLParser
 
+from cleaner import titles
 from cleaner.authors import clean_authors
 from cleaner.body import extract_body
 from cleaner.dates import normalize_date, pick_date
 from cleaner.extract import extract
+from cleaner.noise import text_key
 from cleaner.titles import choose_title, strip_site_name
 
 
@@ -278,3 +282,31 @@ def test_trafilatura_body_and_htmldate_date_from_one_page() -> None:
     assert article.date == "2024-03-12"
     assert "night ferry" in article.body
     assert "Turn on scripts" not in article.body
+
+
+_TITLE_PARTS = st.lists(
+    st.sampled_from(
+        ["Night buses", "stay", "NIGHT-buses", "«Quote", "end»", "Ça", "ß", "-", "2025"]
+    ),
+    min_size=1,
+    max_size=6,
+)
+_SEPARATOR = st.sampled_from([" | ", " - ", " » ", " : ", "｜", " / "])
+
+
+@given(st.lists(st.tuples(_TITLE_PARTS, _SEPARATOR), min_size=1, max_size=6), st.data())
+def test_a_title_is_cut_where_a_witness_ends_as_a_fresh_key_per_head_would_cut_it(
+    pieces: list[tuple[list[str], str]], data: st.DataObject
+) -> None:
+    title = "".join(" ".join(words) + separator for words, separator in pieces).rstrip()
+    heads = [title[: separator.start()] for separator in titles._separators(title)]
+    witnesses = data.draw(st.lists(st.sampled_from([*heads, title, "Other", "--"]), max_size=4))
+    expected = next(
+        (
+            head.strip()
+            for head in heads
+            if head.strip() and text_key(head) in {text_key(w) for w in witnesses}
+        ),
+        title,
+    )
+    assert titles._confirmed_prefix(title, witnesses) == expected

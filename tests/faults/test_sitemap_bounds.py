@@ -57,13 +57,15 @@ def test_a_fan_out_index_costs_max_sitemaps_fetches() -> None:
     )
     source = Source(name="fan", kind="sitemap", urls=[f"{SITE}/index.xml"], max_sitemaps=20)
 
-    started = time.perf_counter()
+    # CPU time, not wall time: a loaded machine (a CI runner beside other jobs) stretches
+    # the wall clock several times over, and this bound is about work done.
+    started = time.process_time()
     result = asyncio.run(discover(source, site.fetch, now=NOW))
-    elapsed = time.perf_counter() - started
+    elapsed = time.process_time() - started
 
     assert len(site.asked) == 20
     assert any("not fetched: over max_sitemaps=20" in message for _, message in result.errors)
-    assert elapsed < 10, f"{elapsed:.1f} s"  # mostly reading the 4 MB index once
+    assert elapsed < 10, f"{elapsed:.1f} CPU s"  # mostly reading the 4 MB index once
 
 
 def test_enough_links_for_max_pages_stop_the_walk() -> None:

@@ -5,14 +5,18 @@ A page cleaned on the event loop stalls every fetch in flight, so the fetch loop
 hands pages to `CleaningPool.submit`, which waits while the queue is full (that wait is
 what keeps memory flat: the fetch loop stops taking pages, so the fetcher stops starting
 requests). The workers are forked from one warm parent (`scraper.jobs.cleaning_worker`)
-that loaded the cleaner and its models once, so they share those pages. Each worker holds
-one page at a time, so the pool knows which page a worker is on and since when: a worker
-still busy past ``deadline`` seconds is killed and replaced, and its page becomes a
-`Reject` saying so. A worker that dies (a crash in a C parser, the OOM killer) costs its
-one page the same way; the reject says how it ended (its exit status or signal), as the
-warm parent that reaped it reports. A warm parent that dies before it is ready (a broken
-install: the cleaner cannot be imported) is started again a few times, then the pool gives
-up with `CleaningUnavailable` instead of starting processes for ever while the run waits.
+that loaded the cleaner and its models once, so they share those pages. A busy worker
+has its next page waiting in its pipe (when it fits there whole), so it goes on at once
+instead of waiting for the event loop to read its answer and hand the next page over (the
+loop may be in a record's fsync then). Pages are cleaned in the order given, so the pool
+knows which page a worker is on and since when: a worker still busy past ``deadline``
+seconds is killed and replaced, its page becomes a `Reject` saying so, and the page
+waiting behind it goes back to the queue. A worker that dies (a crash in a C parser, the
+OOM killer) costs its one page the same way; the reject says how it ended (its exit
+status or signal), as the warm parent that reaped it reports. A warm parent that dies
+before it is ready (a broken install: the cleaner cannot be imported) is started again a
+few times, then the pool gives up with `CleaningUnavailable` instead of starting
+processes for ever while the run waits.
 
 `InlineCleaner` is the same interface in this process, for one-off commands and
 ``--workers 0`` (no deadline then beyond the cleaner's own input caps).
@@ -22,6 +26,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import fcntl
 import os
 import pickle
 import select
@@ -52,6 +57,12 @@ _MAX_FAILED_STARTS = 3
 _EXIT_GRACE = 1.0
 # Seconds a dead worker's page waits for the warm parent to say how the worker ended.
 _EXIT_REPORT_WAIT = 1.0
+# Pages a worker holds: the one it cleans and the next, waiting in its pipe.
+_DEPTH = 2
+# Room left in a pipe beyond a waiting page's body, for the rest of its frame (URLs,
+# headers): a page handed to a busy worker must fit the pipe whole, or the write would
+# block the event loop until the worker is done with the page before.
+_FRAME_SLACK = 64 * 1024
 
 
 class CleaningUnavailable(ScraperError):
@@ -125,11 +136,13 @@ class _Worker:
     # pidfd names this one process even once its pid is free again (None: it was gone
     # before we could ask).
     pidfd: int | None
+    capacity: int = 0  # bytes its page pipe holds
     buffer: bytearray = field(default_factory=bytearray)
     ready: bool = False
-    job: _Job | None = None
-    page: FetchedPage | None = None  # the page in the worker, for its reject if it dies
-    timer: asyncio.TimerHandle | None = field(default=None, repr=False)
+    # The pages given to the worker, in order, with their jobs: the first is the one it
+    # cleans (for its reject if the worker dies), the next waits in its pipe.
+    jobs: deque[tuple[_Job, FetchedPage]] = field(default_factory=deque)
+    timer: asyncio.TimerHandle | None = field(default=None, repr=False)  # the first's deadline
 
 
 @dataclass
@@ -162,8 +175,8 @@ class CleaningPool:
     ) -> None:
         self.size = max(1, workers)
         self.deadline = deadline
-        # One page waiting per worker is enough to keep them busy (the loop hands a page
-        # over in microseconds); more would only hold more bodies in this process.
+        # One page waiting per worker is enough to keep them busy (it waits in the
+        # worker's pipe); more would only hold more bodies in this process.
         self.max_queued = self.size if max_queued is None else max(0, max_queued)
         self.killed = 0  # workers killed past the deadline
         self.parents_started = 0  # warm parents started (once, unless one died)
@@ -257,7 +270,11 @@ class CleaningPool:
         except ProcessLookupError:
             pidfd = None  # already gone: its pipe's end of file says so
         os.set_blocking(answers, False)
-        worker = _Worker(pid, os.fdopen(pages, "wb"), answers, pidfd)
+        try:
+            capacity = fcntl.fcntl(pages, fcntl.F_GETPIPE_SZ)
+        except OSError:
+            capacity = 0  # then a worker takes its next page only when idle
+        worker = _Worker(pid, os.fdopen(pages, "wb"), answers, pidfd, capacity)
         self._workers.append(worker)
         self._loop.add_reader(answers, self._on_readable, worker)
 
@@ -289,22 +306,38 @@ class CleaningPool:
         return job.future
 
     def _dispatch(self) -> None:
-        for worker in self._workers:
-            if not self._queue:
-                return
-            if worker.ready and worker.job is None:
+        """Idle workers first, then a next page for each busy one, while pages wait."""
+        for busy in (False, True):
+            for worker in list(self._workers):
+                if not self._queue:
+                    return
+                if worker not in self._workers:  # died as a page was handed to it
+                    continue
+                if not worker.ready or len(worker.jobs) != busy:
+                    continue
+                page = self._queue[0].page
+                assert page is not None
+                if busy and len(page.body) + _FRAME_SLACK > worker.capacity:
+                    continue
                 self._give(worker, self._queue.popleft())
 
     def _give(self, worker: _Worker, job: _Job) -> None:
         assert self._loop is not None and job.page is not None
         page, job.page = job.page, None  # the body lives in the worker now, not here too
-        worker.job, worker.page = job, page
+        worker.jobs.append((job, page))
         try:
             worker.pages.write(frame(page))
             worker.pages.flush()
         except OSError:
             self._died(worker)
             return
+        if len(worker.jobs) == 1:
+            self._start_clock(worker)
+
+    def _start_clock(self, worker: _Worker) -> None:
+        """The deadline of the page ``worker`` is on now."""
+        assert self._loop is not None
+        job = worker.jobs[0][0]
         worker.timer = self._loop.call_later(self.deadline, self._on_deadline, worker, job)
 
     def _on_readable(self, worker: _Worker) -> None:
@@ -338,16 +371,19 @@ class CleaningPool:
             worker.ready = True
             self._failed_starts = 0
         else:
-            job = worker.job
             if worker.timer is not None:
                 worker.timer.cancel()
-            worker.job = worker.page = worker.timer = None
-            if job is not None and not job.future.done():
-                job.future.set_result(answer)  # type: ignore[arg-type]
+                worker.timer = None
+            if worker.jobs:
+                job, _ = worker.jobs.popleft()
+                if not job.future.done():
+                    job.future.set_result(answer)  # type: ignore[arg-type]
+            if worker.jobs:  # it is on the next page now
+                self._start_clock(worker)
         self._dispatch()
 
     def _on_deadline(self, worker: _Worker, job: _Job) -> None:
-        if worker.job is not job:
+        if not worker.jobs or worker.jobs[0][0] is not job:
             return
         self.killed += 1
         why = f"cleaning took longer than {self.deadline:g} s: stopped"
@@ -391,10 +427,17 @@ class CleaningPool:
         self._dispatch()
 
     def _retire(self, worker: _Worker) -> tuple[_Job | None, FetchedPage | None]:
-        """Stop ``worker`` and ask for another; the job and page it held."""
-        job, page = worker.job, worker.page
+        """Stop ``worker`` and ask for another; the job and page it was on. The page
+        waiting behind it goes back to the front of the queue, for another worker."""
+        job, page = worker.jobs[0] if worker.jobs else (None, None)
         self._stop(worker)
+        waiting = list(worker.jobs)[1:]
+        worker.jobs.clear()
         self._workers.remove(worker)
+        for queued, body in reversed(waiting):
+            if not queued.future.done():
+                queued.page = body
+                self._queue.appendleft(queued)
         self._ask_for_workers()
         return job, page
 
@@ -418,7 +461,7 @@ class CleaningPool:
             worker.timer.cancel()
         with contextlib.suppress(ValueError, OSError):
             self._loop.remove_reader(worker.answers)
-        idle = worker.job is None
+        idle = not worker.jobs
         if idle:
             with contextlib.suppress(OSError):
                 worker.pages.close()  # end of file: an idle worker exits by itself
@@ -437,8 +480,8 @@ class CleaningPool:
         """Stop every worker, then their warm parent; pages queued or in flight are
         dropped (their futures cancelled): the caller has saved what was clean."""
         for worker in self._workers:
-            if worker.job is not None:
-                worker.job.future.cancel()
+            for job, _ in worker.jobs:
+                job.future.cancel()
             self._stop(worker)
         self._workers.clear()
         for job, _, timer in self._dead.values():

@@ -14,10 +14,11 @@ milliseconds. The parent cleans nothing itself: every worker starts from the sam
 
 A worker reads pages from its pipe, one frame each (a 4-byte length, then a pickled
 `FetchedPage`), and answers each with one frame holding its `Cleaned` (the `Article` or
-`Reject`, and an article's near-duplicate fingerprint), until end of file. The pool
-(`scraper.jobs.cleaning`) sends a page only to an idle worker, so the order of answers is
-the order of pages. A plain ``-m`` process, not `multiprocessing`: it never re-imports the
-caller's main module, and it imports only what cleaning needs.
+`Reject`, and an article's near-duplicate fingerprint), until end of file. It cleans
+them one at a time in the order sent, so the order of answers is the order of pages; the
+pool (`scraper.jobs.cleaning`) sends a busy worker one page more, to wait in its pipe.
+A plain ``-m`` process, not `multiprocessing`: it never re-imports the caller's main
+module, and it imports only what cleaning needs.
 """
 
 from __future__ import annotations

@@ -33,7 +33,12 @@ from scraper.settings import Settings
 from scraper.store.state import StateDB
 from scraper.store.warc import iter_pages
 from tests.conftest import SCRAPER, run_scraper
-from tests.scraper.jobs.slow_cleaners import dies_on_marked, slow_clean, stuck_on_marked
+from tests.scraper.jobs.slow_cleaners import (
+    dies_on_marked,
+    marks_cleaned,
+    slow_clean,
+    stuck_on_marked,
+)
 from tests.scraper.warc_pages import article_html, page
 
 FAST = "[settings]\nallow_private_addresses = true\n[settings.politeness]\ndelay = 0\n"
@@ -381,6 +386,33 @@ def test_workers_are_forked_from_one_warm_parent_and_a_crashed_one_is_replaced()
             assert pool.parents_started == 1 and pool.parent_pid == parent
             assert len(set(pool.pids) - before) == 2
             assert all(_status(pid, "PPid:") == parent for pid in pool.pids)
+
+    asyncio.run(main())
+
+
+def test_a_busy_worker_goes_on_to_its_next_page_while_the_event_loop_is_busy(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CLEANED_MARKS", str(tmp_path))
+    url = "https://example.org/column-{}"
+
+    async def main() -> None:
+        async with CleaningPool(1, deadline=30, clean=marks_cleaned) as pool:
+            await (await pool.submit(page(url.format(0), article_html(0))))  # it is up
+            first = await pool.submit(page(url.format(1), article_html(1)))
+            second = await pool.submit(page(url.format(2), article_html(2)))
+            # The event loop does nothing now, as in a record's fsync: the worker must not
+            # wait for it to read the first answer before it starts on the second page.
+            _wait_for(lambda: (tmp_path / "column-2").exists(), seconds=10)
+            assert isinstance((await first).result, Article)
+            assert isinstance((await second).result, Article)
+
+            # The page waiting behind one whose worker dies is cleaned by the next worker.
+            crashed = await pool.submit(page(url.format(3) + "/crash", b"<html>"))
+            behind = await pool.submit(page(url.format(4), article_html(4)))
+            assert isinstance((await crashed).result, Reject)
+            after = (await behind).result
+            assert isinstance(after, Article) and after.url == url.format(4)
 
     asyncio.run(main())
 

@@ -121,16 +121,22 @@ def _attr_matches(attrs: str, words: tuple[str, ...]) -> bool:
     more: "sidebar", "caption") are distinctive enough to match inside a part
     ("imagecaption").
     """
+    return any(_value_matches(value, words) for value in attrs.split())
+
+
+# Class words recur across a site's elements in ever new combinations ("btn btn-share",
+# "btn btn-primary"): each word is matched once, whatever it is combined with.
+@lru_cache(maxsize=8192)
+def _value_matches(value: str, words: tuple[str, ...]) -> bool:
     compiled = _compile_words(words)
-    for value in attrs.split():
-        parts = _PART.findall(_CAMEL.sub("-", value).lower())
-        if compiled.inside is not None and compiled.inside.search(" ".join(parts)):
+    parts = _PART.findall(_CAMEL.sub("-", value).lower())
+    if compiled.inside is not None and compiled.inside.search(" ".join(parts)):
+        return True
+    if any(part in compiled.parts or part in compiled.glued for part in parts):
+        return True
+    for size, runs in compiled.runs:
+        if any(tuple(parts[i : i + size]) in runs for i in range(len(parts) - size + 1)):
             return True
-        if any(part in compiled.parts or part in compiled.glued for part in parts):
-            return True
-        for size, runs in compiled.runs:
-            if any(tuple(parts[i : i + size]) in runs for i in range(len(parts) - size + 1)):
-                return True
     return False
 
 
@@ -289,8 +295,13 @@ def _find_container(
     best_score = 0.0
     for key, raw in scores.items():
         candidate = nodes[key]
+        bound = raw * _weight(candidate, tokens)
+        # The link discount only lowers the score: a candidate whose bound cannot beat
+        # the best so far is not read (its text is the page's costliest read).
+        if bound <= best_score:
+            continue
         text_length = len(candidate.text(deep=True))
-        score = raw * _weight(candidate, tokens) * (1.0 - _link_density(candidate, text_length))
+        score = bound * (1.0 - _link_density(candidate, text_length))
         if score > best_score:
             best, best_score = candidate, score
     if best is None:
@@ -333,11 +344,19 @@ def _is_hidden(node: Node) -> bool:
 def _hides(attributes: Mapping[str, str | None]) -> bool:
     if "hidden" in attributes or attributes.get("aria-hidden") == "true":
         return True
-    style = (attributes.get("style") or "").replace(" ", "").lower()
-    if "display:none" in style or "visibility:hidden" in style:
-        return True
-    classes = set((attributes.get("class") or "").lower().split())
-    return bool(classes & _HIDDEN_CLASSES)
+    style = attributes.get("style")
+    if style:
+        style = style.replace(" ", "").lower()
+        if "display:none" in style or "visibility:hidden" in style:
+            return True
+    classes = attributes.get("class")
+    return bool(classes) and _hiding_classes(classes)
+
+
+@lru_cache(maxsize=4096)
+def _hiding_classes(classes: str) -> bool:
+    # Asked for every element of the container; a page repeats its class values.
+    return not _HIDDEN_CLASSES.isdisjoint(classes.lower().split())
 
 
 def _remove_boilerplate(container: Node, prose: dict[int, int]) -> None:

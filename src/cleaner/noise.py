@@ -94,7 +94,9 @@ def normalize_text(text: str) -> str:
         # A printable text holds no control character: the scan for one is skipped (it
         # costs three times the test, on most lines of every page).
         return single_spaced(text if text.isprintable() else _CONTROL.sub("", text))
-    return _SPACES.sub(" ", _DELETED.sub("", unicodedata.normalize("NFC", text))).strip()
+    # Deleted before NFC: a control character between a letter and its combining accent
+    # keeps NFC from composing them, and deleting it afterwards would leave them apart.
+    return _SPACES.sub(" ", unicodedata.normalize("NFC", _DELETED.sub("", text))).strip()
 
 
 def single_spaced(text: str) -> str:

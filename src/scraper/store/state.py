@@ -375,8 +375,7 @@ class StateDB:
         ).fetchone()
         if found is None:
             return None
-        mask = (1 << 64) - 1
-        return _Values(found[0] & mask, found[1] & mask, bool(found[2]), found[3])
+        return _Values(_unsigned(found[0]), _unsigned(found[1]), bool(found[2]), found[3])
 
     def _drop_bands(self, record_id: str, values: _Values) -> None:
         # By its keys (the table's primary key), not by record_id, which no index leads with.
@@ -400,9 +399,9 @@ class StateDB:
             + (" OR record_id = ?" if itself else ""),
             (record_id, record_id) if itself else (record_id,),
         ).fetchall()
-        mask = (1 << 64) - 1
         for copy, body, lead, truncated in rows:
-            self._add_bands(copy, _Values(body & mask, lead & mask, bool(truncated), None), None)
+            values = _Values(_unsigned(body), _unsigned(lead), bool(truncated), None)
+            self._add_bands(copy, values, None)
 
     # Runs
 
@@ -493,9 +492,14 @@ def _signed(value: int) -> int:
     return value - (1 << 64) if value >= 1 << 63 else value
 
 
+def _unsigned(value: int) -> int:
+    """A fingerprint as SQLite's signed INTEGER holds it, unsigned again."""
+    return value & ((1 << 64) - 1)
+
+
 def _bit_distance(a: int, b: int) -> int:
     """Bits that differ between two fingerprints as SQLite holds them (signed 64-bit)."""
-    return ((a ^ b) & ((1 << 64) - 1)).bit_count()
+    return _unsigned(a ^ b).bit_count()
 
 
 def band_keys(value: int) -> list[tuple[int, int]]:
@@ -508,7 +512,13 @@ def band_keys(value: int) -> list[tuple[int, int]]:
 
 def _fingerprint_row(row: tuple[Any, ...]) -> FingerprintRow:
     order, record_id, path, body, lead, rank, truncated, duplicate_of = row
-    mask = (1 << 64) - 1
     return FingerprintRow(
-        record_id, path, body & mask, lead & mask, rank, bool(truncated), duplicate_of, order
+        record_id,
+        path,
+        _unsigned(body),
+        _unsigned(lead),
+        rank,
+        bool(truncated),
+        duplicate_of,
+        order,
     )

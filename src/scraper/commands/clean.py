@@ -60,9 +60,10 @@ def clean_bytes(raw: bytes, name: str, url: str | None, when: datetime | None = 
         text = decode_html(raw)
         refuse_binary(text)
         if looks_like_html(text):
-            page_url = url or declared_url(raw)
+            page_url = url or declared_url(text)  # the page decoded above, not once more
             if page_url is None:
                 raise PageFailure(ExitCode.USAGE, f"{name}: the page declares no URL; pass --url")
+            # The bytes, not the text: the input cap counts bytes.
             return extract(raw, url=page_url, fetched_at=when)
         if url is None:
             raise PageFailure(ExitCode.USAGE, f"{name}: a text dump carries no URL; pass --url")

@@ -36,9 +36,20 @@ _DELETED = re.compile(
 _BIDI = re.compile("[" + "".join(map(chr, BIDI_CONTROLS)) + "]")
 
 
+_ASCII_SPACES = bytes(code for code in range(128) if chr(code).isspace())  # what split() drops
+
+
 def strip_bidi(text: str) -> str:
     """``text`` without bidirectional controls."""
-    return _BIDI.sub("", text)
+    # An ASCII text holds none: the pattern's scan of a whole body is skipped.
+    return text if text.isascii() else _BIDI.sub("", text)
+
+
+def visible_length(text: str) -> int:
+    """``len("".join(text.split()))``: the characters of ``text`` that are not spaces."""
+    if text.isascii():  # bytes.translate deletes them ~4x faster than the split builds words
+        return len(text.encode("ascii").translate(None, _ASCII_SPACES))
+    return len("".join(text.split()))  # (counting each of the 29 spaces is no faster)
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,7 @@ from selectolax.lexbor import LexborNode as Node
 
 from cleaner.lead import lead_blocks
 from cleaner.noise import BREAK as _BREAK
-from cleaner.noise import is_noise_line, noise_data, normalize_text, visible_length
+from cleaner.noise import is_noise_line, is_noise_spaced, noise_data, normalize_text, visible_length
 
 _BLOCKS = "p, h2, h3, h4, h5, h6, li, blockquote, pre, dd, dt, td, th, caption"
 _LOOSE_BLOCKS = f"{_BLOCKS}, div, section"  # where the article is written without <p>
@@ -498,7 +498,7 @@ def container_blocks(
         density = _link_density(node, sum(map(len, lines)), link_chars)
         level = int(node.tag[1]) if node.tag in _HEADINGS else 0
         for text in lines:
-            if not text or is_noise_line(text):
+            if not text or is_noise_spaced(text):
                 continue
             if level and text.casefold() == folded_title:
                 continue

@@ -68,11 +68,11 @@ def page_may_hold_date(html: str) -> bool:
     Every string htmldate reads (a text, an attribute, the markup) is drawn from the
     parsed page's characters, so it holds no more digits than the source does.
     """
-    if len(list(islice(_ASCII_DIGIT.finditer(html), 4))) == 4:
-        return True  # most pages: four digits early on
     if html.isascii():  # then re's \d and str.isdigit are [0-9] too
         digits = len(html.encode("ascii").translate(None, _NOT_ASCII_DIGIT))
-        return digits + len(list(islice(_REFERENCE.finditer(html), 4))) >= 4
+        return digits >= 4 or digits + len(list(islice(_REFERENCE.finditer(html), 4))) >= 4
+    if len(list(islice(_ASCII_DIGIT.finditer(html), 4))) == 4:
+        return True  # most pages: four digits early on
     if len(list(islice(_DIGIT_LIKE.finditer(html), 4))) == 4:
         return True
     # re's \d is Unicode's decimal digits; str.isdigit also counts superscripts and the

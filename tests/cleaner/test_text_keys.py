@@ -12,6 +12,9 @@ from selectolax.lexbor import LexborHTMLParser as HTMLParser
 from cleaner.body import _attr_matches, _hides, linked_chars
 from cleaner.noise import (
     BIDI_CONTROLS,
+    is_noise_line,
+    is_noise_spaced,
+    lines_normalized,
     noise_data,
     normalize_text,
     single_spaced,
@@ -97,3 +100,25 @@ def test_link_text_counted_once_equals_each_elements_own_link_search(markup: str
     for node in body.traverse(include_text=False):
         expected = sum(len(link.text(deep=True)) for link in node.css("a"))
         assert totals.get(node.mem_id, 0) == expected
+
+
+@given(st.lists(_TEXTS, max_size=4).map("\n".join))
+@example("A paragraph.\n\nAnother one, single-spaced.")
+def test_lines_said_normalized_are_their_own_normalization(text: str) -> None:
+    if lines_normalized(text):
+        assert all(normalize_text(line) == single_spaced(line) == line for line in text.split("\n"))
+
+
+def test_a_scored_body_is_normalized_as_it_stands() -> None:
+    assert lines_normalized("A paragraph.\n\nAnother one, single-spaced.")
+    assert not lines_normalized("A paragraph. \n\nAnother one.")
+    assert not lines_normalized("A  paragraph.")
+    assert not lines_normalized("A\tparagraph.")
+    assert not lines_normalized("Une idée.")
+
+
+@given(_TEXTS)
+def test_normalized_text_is_single_spaced(text: str) -> None:
+    normalized = normalize_text(text)
+    assert single_spaced(normalized) == normalized
+    assert is_noise_spaced(normalized) == is_noise_line(normalized)

@@ -429,16 +429,22 @@ def _fill_from_metadata(
 
 def _htmldate(page: _LxmlPage, url: str, fetched_at: datetime | None) -> str | None:
     """htmldate's date for the page; it drops nodes from the page's lxml tree."""
-    from htmldate import find_date  # imported on first need, like trafilatura
-
     # A page without a date anywhere (htmldate's search then reads all of it for nothing:
     # 24 of 38 ms on clean_bench.py's pages) is known by its digits, before lxml parses it;
     # its URL may still hold one (an article id, a port are digits too): htmldate then
     # reads the URL alone, on an empty page, which finds what the whole page would.
     page_dated = page_may_hold_date(page.html)
-    if not page_dated and not url_may_hold_date(url):
+    url_dated = url_may_hold_date(url)
+    if not page_dated and not url_dated:
         return None
-    tree = page.tree if page_dated else _empty_tree()
+    latest = fetched_at.strftime("%Y-%m-%d") if fetched_at is not None else None
+    if url_dated:
+        # htmldate returns a date its URL pattern reads before it looks at the page: read
+        # on an empty page, the URL gives the same answer without parsing this one.
+        found = _find_date(_empty_tree(), url, latest, extensive=True)
+        if found is not None or not page_dated:
+            return found
+    tree = page.tree
     if tree is None:
         return None
     # Scripts and styles hold no publication date htmldate could use that the metadata
@@ -447,14 +453,17 @@ def _htmldate(page: _LxmlPage, url: str, fetched_at: datetime | None) -> str | N
     for node in tree.xpath("//script[not(@type='application/ld+json')]|//style|//noscript|//svg"):
         node.drop_tree()
     # The extensive search reads dates in the page's text and links too.
-    latest = fetched_at.strftime("%Y-%m-%d") if fetched_at is not None else None
     text_chars = len(tree.text_content())
+    return _find_date(tree, url, latest, extensive=text_chars <= _MAX_EXTENSIVE_DATE_CHARS)
+
+
+def _find_date(
+    tree: lxml.html.HtmlElement, url: str, latest: str | None, *, extensive: bool
+) -> str | None:
+    from htmldate import find_date  # imported on first need, like trafilatura
+
     found: str | None = find_date(
-        tree,
-        extensive_search=text_chars <= _MAX_EXTENSIVE_DATE_CHARS,
-        original_date=True,
-        url=url,
-        max_date=latest,
+        tree, extensive_search=extensive, original_date=True, url=url, max_date=latest
     )
     return found
 

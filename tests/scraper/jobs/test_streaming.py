@@ -25,7 +25,7 @@ from cleaner import Article, Reject, RejectReason
 from scraper.clock import utc_now
 from scraper.discovery import Link
 from scraper.discovery.sources import SourcesConfig
-from scraper.fetch.fetcher import Fetcher
+from scraper.fetch.fetcher import Fetcher, FetchRequest
 from scraper.jobs.cleaning import CleaningPool, CleaningUnavailable
 from scraper.jobs.progress import Reporter
 from scraper.jobs.run import Run, run_once
@@ -443,3 +443,40 @@ def test_a_warm_parent_whose_pool_is_gone_before_it_is_ready_exits_quietly() -> 
 
 
 _SPEC = "scraper.jobs.pipeline:clean_page"
+
+
+def test_fetching_starts_before_every_request_is_built(
+    httpserver: HTTPServer, tmp_path: Path
+) -> None:
+    # Building a request reads the URL's state row: at 10,000 links, building them all
+    # first kept every connection idle for a quarter of a second.
+    order: list[str] = []
+
+    def handler(request: Request) -> Response:
+        order.append("served")
+        return Response(article_html(1), mimetype="text/html")
+
+    httpserver.expect_request("/robots.txt").respond_with_data("", status=404)
+    httpserver.expect_request(_COLUMNS).respond_with_handler(handler)
+    settings = _settings(tmp_path)
+    links = [Link(url=url) for url in _urls(httpserver, 12)]
+
+    async def main() -> None:
+        state = StateDB(settings.data_dir / "state.sqlite")
+        reporter = Reporter("plain", utc_now, io.StringIO())
+        run = Run(SourcesConfig(settings=settings), [], state, reporter, utc_now, raw_only=True)
+        build = run._request
+
+        def built(url: str, source: str | None, referrer: str | None) -> FetchRequest:
+            order.append("built")
+            return build(url, source, referrer)
+
+        run._request = built  # type: ignore[method-assign]
+        async with Fetcher(settings, max_buffered=4) as fetcher:
+            summary = await run.execute(fetcher, links, follow_originals=False)
+        state.close()
+        assert summary.outcomes["stored"] == 12
+
+    asyncio.run(main())
+    assert order.count("built") == 12
+    assert order.index("served") < len(order) - 1 - order[::-1].index("built"), order

@@ -15,6 +15,13 @@ _EARLIEST_OFFSET = timedelta(hours=14)
 # has nine or more; its URL pattern needs a four-digit year. A digit of the parsed page is
 # one of the source or a character reference ("&#50;", "&sup2;"), counted as one.
 _DIGIT_LIKE = re.compile(r"\d|&#|&sup", re.IGNORECASE)
+# The same count in parts: digits, then references ("&#", "&sup" share no character with
+# a digit, so no match of one overlaps one of the other). A page with no digit in its
+# first 50 KB made the pattern above try three branches at each of its 50,000 positions
+# (~1 ms, a tenth of a clean); bytes.translate counts the digits of an ASCII page 30x faster.
+_ASCII_DIGIT = re.compile(r"[0-9]")
+_REFERENCE = re.compile(r"&(?:#|sup)", re.IGNORECASE)
+_NOT_ASCII_DIGIT = bytes(code for code in range(256) if not 0x30 <= code <= 0x39)
 _FOUR_DIGIT_RUN = re.compile(r"\d{4}")
 _ISO_PREFIX = re.compile(
     r"\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?"
@@ -61,6 +68,11 @@ def page_may_hold_date(html: str) -> bool:
     Every string htmldate reads (a text, an attribute, the markup) is drawn from the
     parsed page's characters, so it holds no more digits than the source does.
     """
+    if html.isascii():  # then re's \d and str.isdigit are [0-9] too
+        digits = len(html.encode("ascii").translate(None, _NOT_ASCII_DIGIT))
+        return digits >= 4 or digits + len(list(islice(_REFERENCE.finditer(html), 4))) >= 4
+    if len(list(islice(_ASCII_DIGIT.finditer(html), 4))) == 4:
+        return True  # most pages: four digits early on
     if len(list(islice(_DIGIT_LIKE.finditer(html), 4))) == 4:
         return True
     # re's \d is Unicode's decimal digits; str.isdigit also counts superscripts and the

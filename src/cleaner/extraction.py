@@ -38,7 +38,14 @@ from cleaner.language import detect_language
 from cleaner.limits import check_size, check_structure
 from cleaner.metadata import PageMetadata, read_metadata
 from cleaner.models import Article
-from cleaner.noise import is_noise_line, normalize_text, strip_truncation, text_key
+from cleaner.noise import (
+    is_noise_line,
+    is_noise_spaced,
+    lines_normalized,
+    normalize_text,
+    strip_truncation,
+    text_key,
+)
 from cleaner.pages import PageInfo, canonical_page_url, record_key, refuse_listing
 from cleaner.reasons import RejectReason
 from cleaner.relative_dates import is_relative_date, read_date_line, resolve_relative_date
@@ -398,12 +405,15 @@ def _fill_from_metadata(
         body = _choose_body(meta, tree, page, url, str(filled.get("title") or ""))
         names = filled.get("authors")
         echoes = {text_key(str(name)) for name in names} if isinstance(names, list) else set()
-        body = "\n\n".join(
-            normalize_text(line)
-            for line in body.split("\n")
-            # (the blank line between two paragraphs is half of them: noise, known at once)
-            if line and not is_noise_line(line) and not _is_byline_echo(line, echoes)
-        )
+        lines = body.split("\n")
+        # (the blank line between two paragraphs is half of them: noise, known at once)
+        as_is = lines_normalized(body)  # the scorer's answer, mostly: no line to normalize
+        if as_is:
+            kept = [line for line in lines if line and not is_noise_spaced(line)]
+        else:
+            kept = [line for line in lines if line and not is_noise_line(line)]
+        kept = [line for line in kept if not _is_byline_echo(line, echoes)]
+        body = "\n\n".join(kept if as_is else map(normalize_text, kept))
         filled["body"], filled["truncated"] = strip_truncation(body, ("...", "…"))
     if undated is not None:
         # Only future dates on the page: keep one, so validation rejects it as FUTURE_DATE.

@@ -36,9 +36,21 @@ _DELETED = re.compile(
 _BIDI = re.compile("[" + "".join(map(chr, BIDI_CONTROLS)) + "]")
 
 
+_PRINTABLE_OR_NEWLINE = b"\n" + bytes(range(0x20, 0x7F))
+_ASCII_SPACES = bytes(code for code in range(128) if chr(code).isspace())  # what split() drops
+
+
 def strip_bidi(text: str) -> str:
     """``text`` without bidirectional controls."""
-    return _BIDI.sub("", text)
+    # An ASCII text holds none: the pattern's scan of a whole body is skipped.
+    return text if text.isascii() else _BIDI.sub("", text)
+
+
+def visible_length(text: str) -> int:
+    """``len("".join(text.split()))``: the characters of ``text`` that are not spaces."""
+    if text.isascii():  # bytes.translate deletes them ~4x faster than the split builds words
+        return len(text.encode("ascii").translate(None, _ASCII_SPACES))
+    return len("".join(text.split()))  # (counting each of the 29 spaces is no faster)
 
 
 @dataclass(frozen=True)
@@ -93,7 +105,9 @@ def normalize_text(text: str) -> str:
     if text.isascii():  # already NFC, no invisible character, and str.split()'s spaces
         # A printable text holds no control character: the scan for one is skipped (it
         # costs three times the test, on most lines of every page).
-        return single_spaced(text if text.isprintable() else _CONTROL.sub("", text))
+        if text.isprintable():
+            return _single_spaced_printable(text)  # (single_spaced would test both again)
+        return single_spaced(_CONTROL.sub("", text))
     # Deleted before NFC: a control character between a letter and its combining accent
     # keeps NFC from composing them, and deleting it afterwards would leave them apart.
     return _SPACES.sub(" ", unicodedata.normalize("NFC", _DELETED.sub("", text))).strip()
@@ -103,20 +117,40 @@ def single_spaced(text: str) -> str:
     """``" ".join(text.split())``: one space between words, none around them."""
     # Printable ASCII has no space but " ": without a double, leading or trailing one it
     # is single-spaced already (most texts are), and the split is five times the test.
-    if (
-        text.isascii()
-        and text.isprintable()
-        and "  " not in text
-        and not text.startswith(" ")
-        and not text.endswith(" ")
-    ):
+    if text.isascii() and text.isprintable():
+        return _single_spaced_printable(text)
+    return " ".join(text.split())
+
+
+def _single_spaced_printable(text: str) -> str:
+    """`single_spaced` of a printable ASCII text."""
+    if "  " not in text and not text.startswith(" ") and not text.endswith(" "):
         return text
     return " ".join(text.split())
 
 
+def lines_normalized(text: str) -> bool:
+    """True when every ``"\n"``-separated line of ``text`` is its own `normalize_text` (and
+    so its own `single_spaced`): printable ASCII, single-spaced. Tested on a whole body in
+    a few scans, instead of scanning each of its lines twice (most bodies are)."""
+    return (
+        text.isascii()
+        and not text.encode("ascii").translate(None, _PRINTABLE_OR_NEWLINE)
+        and "  " not in text
+        and " \n" not in text
+        and "\n " not in text
+        and not text.startswith(" ")
+        and not text.endswith(" ")
+    )
+
+
 def is_noise_line(line: str, exact: Iterable[str] = (), patterns: Iterable[str] = ()) -> bool:
     """True for a line that is UI chrome rather than article text."""
-    folded = single_spaced(line)
+    return is_noise_spaced(single_spaced(line), exact, patterns)
+
+
+def is_noise_spaced(folded: str, exact: Iterable[str] = (), patterns: Iterable[str] = ()) -> bool:
+    """`is_noise_line` of a line already single-spaced (`normalize_text` leaves it so)."""
     if not folded:
         return True
     # Most calls (every body line) pass no site strings: no generator is made for them.

@@ -34,6 +34,7 @@ import signal
 import socket
 import struct
 import sys
+import threading
 import traceback
 from collections.abc import Callable
 from typing import IO, Any, NoReturn
@@ -78,6 +79,18 @@ def _warm_up() -> None:
         warm_up()
 
 
+def _load_language_model() -> None:
+    """Load the language identifier's model (~0.5 s, most of it LZMA decompression,
+    which releases the GIL)."""
+    from cleaner.language import detect_language
+
+    with contextlib.suppress(Exception):  # as in `_warm_up`: a real page meets it again
+        detect_language(_LANGUAGE_SAMPLE)
+
+
+_LANGUAGE_SAMPLE = "A sentence long enough for the language model to be asked about it."
+
+
 def serve(spec: str, control: socket.socket) -> None:
     """The warm parent: load and warm the cleaner once, then fork a worker per request."""
     # A Ctrl-C at the terminal reaches the whole process group; the pool decides what
@@ -85,9 +98,15 @@ def serve(spec: str, control: socket.socket) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     # Answers go on the workers' own pipes; whatever a library prints goes to stderr.
     os.dup2(2, 1)
+    # The model loads beside the imports below instead of after them: the pool's first
+    # page is cleaned ~0.3 s sooner. Joined before the first fork (a forked child gets
+    # only the thread that forked it).
+    loader = threading.Thread(target=_load_language_model, name="language-model")
+    loader.start()
     from scraper.jobs.cleaning import cleaned
 
     clean = load_function(spec)
+    loader.join()
     _warm_up()
     # What is loaded now stays out of the collector's passes, which would otherwise write
     # to every object's header and so copy the shared pages into each worker.

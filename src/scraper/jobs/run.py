@@ -18,9 +18,10 @@ import os
 import signal
 import time
 from collections import Counter
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Iterable
 from dataclasses import dataclass
-from typing import Any
+from datetime import datetime
+from typing import Any, NamedTuple
 
 from cleaner import Article, Reject, RejectReason, canonicalize_url
 from cleaner.fingerprint import Fingerprint
@@ -29,7 +30,7 @@ from scraper.discovery import Link, discover, fetcher_fetch
 from scraper.discovery.sources import Source, SourcesConfig
 from scraper.errors import FetchError, StorageError
 from scraper.fetch.fetcher import Fetcher, FetchOutcome, FetchRequest
-from scraper.fetch.http import HTML_TYPES, address_policy
+from scraper.fetch.http import HTML_TYPES, FetchedPage, address_policy
 from scraper.jobs.cleaning import (
     Clean,
     Cleaned,
@@ -110,6 +111,21 @@ async def discover_links(
             links.setdefault(link.url, link)
         reporter.event("discovered", source=source.name, links=len(result.links))
     return list(links.values()), errors
+
+
+class _Fetch(NamedTuple):
+    """What the state keeps of one response (`StateDB.record_fetch`), without its body."""
+
+    status: int
+    etag: str | None
+    last_modified: str | None
+    when: datetime
+
+    @classmethod
+    def of(cls, page: FetchedPage | None) -> _Fetch | None:
+        if page is None:
+            return None
+        return cls(page.status, page.header("etag"), page.header("last-modified"), page.fetched_at)
 
 
 @dataclass
@@ -205,33 +221,34 @@ class Run:
         return None if known is None else known["content_hash"]
 
     def _fetched(self, outcome: FetchOutcome) -> str | None:
-        """Note a fetch in the state; the hash of its body when there is one."""
+        """Count a fetch; the hash of its body when there is one. The state learns of the
+        fetch in `_note_fetch`, in the transaction that saves what it produced."""
         page = outcome.page
         if outcome.error is not None or page is None:
             return None
         self.summary.fetched += 1
-        self.state.record_fetch(
-            outcome.request.url,
-            status=page.status,
-            etag=page.header("etag"),
-            last_modified=page.header("last-modified"),
-            when=page.fetched_at,
-        )
         # Raw only: nothing compares the hash (reclean computes its own), so do not pay it.
         return "" if self.raw_only else content_hash(page.body)
 
-    async def _fetch_pass(self, fetcher: Fetcher, requests: list[FetchRequest]) -> None:
+    def _note_fetch(self, url: str, fetch: _Fetch | None) -> None:
+        if fetch is not None:
+            self.state.record_fetch(url, *fetch)
+
+    async def _fetch_pass(self, fetcher: Fetcher, requests: Iterable[FetchRequest]) -> None:
         """Fetch ``requests``; clean and settle each outcome as it comes."""
-        if not requests:
-            return
         if self.executor is not None:
+            requests = list(requests)
+            if not requests:
+                return
             held = {r.url: h for r in requests if (h := self._held_hash(r.url)) is not None}
             raw = self.data_dir / "raw"
             async for outcome, result in fetch_on_cluster(
                 self.executor, self.settings, requests, held, raw
             ):
                 page_hash = self._fetched(outcome)
-                self._settle(outcome.request, outcome.error, page_hash, result)
+                with self.state.batch():
+                    self._note_fetch(outcome.request.url, _Fetch.of(outcome.page))
+                    self._settle(outcome.request, outcome.error, page_hash, result)
             return
         cleaning: set[asyncio.Task[None]] = set()
         try:
@@ -240,7 +257,9 @@ class Run:
                     raise self._failure
                 page_hash = self._fetched(outcome)
                 page, request, error = outcome.page, outcome.request, outcome.error
+                fetch = _Fetch.of(page)
                 if self.raw_only and page_hash is not None:
+                    self._note_fetch(request.url, fetch)
                     self._count(Outcome.STORED, request.url)
                 elif (
                     error is not None
@@ -248,10 +267,13 @@ class Run:
                     or page.status == 304
                     or (page.status == 200 and page_hash == self._held_hash(request.url))
                 ):
-                    self._settle(request, error, page_hash, None)
+                    with self.state.batch():
+                        self._note_fetch(request.url, fetch)
+                        self._settle(request, error, page_hash, None)
                 else:
                     future = await self.cleaner.submit(page)
-                    task = asyncio.create_task(self._when_clean(request, page_hash, future))
+                    when = self._when_clean(request, page_hash, fetch, future)
+                    task = asyncio.create_task(when)
                     cleaning.add(task)
                     task.add_done_callback(cleaning.discard)
             if cleaning:
@@ -263,11 +285,20 @@ class Run:
             raise self._failure
 
     async def _when_clean(
-        self, request: FetchRequest, page_hash: str | None, future: asyncio.Future[Cleaned]
+        self,
+        request: FetchRequest,
+        page_hash: str | None,
+        fetch: _Fetch | None,
+        future: asyncio.Future[Cleaned],
     ) -> None:
         try:
             result, found = await future
-            with self.state.batch():  # the record file is written inside, so before the commit
+            # The record file is written inside, so before the commit; the response's
+            # validators commit with it: a run killed before the save leaves the ones
+            # of the record we hold, not those of a response nothing was saved from (the
+            # next run's conditional request would get a 304 and keep the old record).
+            with self.state.batch():
+                self._note_fetch(request.url, fetch)
                 self._settle(request, None, page_hash, result, found)
         except (StorageError, CleaningUnavailable) as exc:  # the fetch loop raises it:
             self._failure = exc  # the run cannot save, or cannot clean
@@ -492,7 +523,10 @@ class Run:
             self._asked = {link.url for link in links}
             self._follow_originals = follow_originals and not self.raw_only
             self.reporter.start("fetching", total=len(links))
-            requests = [self._request(link.url, link.source, link.found_on) for link in links]
+            # Built as the fetcher reads them, not all before the first fetch: each one
+            # asks the state for the URL's row, ~25 us a link, which at 10,000 links
+            # would keep every connection idle for a quarter of a second.
+            requests = (self._request(link.url, link.source, link.found_on) for link in links)
             del links
             await self._fetch_pass(fetcher, requests)
             follow, self._follow = list(self._follow.values()), {}

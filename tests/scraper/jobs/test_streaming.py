@@ -14,7 +14,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -25,8 +25,10 @@ from cleaner import Article, Reject, RejectReason
 from scraper.clock import utc_now
 from scraper.discovery import Link
 from scraper.discovery.sources import SourcesConfig
-from scraper.fetch.fetcher import Fetcher
+from scraper.fetch.fetcher import Fetcher, FetchRequest
+from scraper.fetch.http import FetchedPage
 from scraper.jobs.cleaning import CleaningPool, CleaningUnavailable
+from scraper.jobs.pipeline import clean_page
 from scraper.jobs.progress import Reporter
 from scraper.jobs.run import Run, run_once
 from scraper.settings import Settings
@@ -443,3 +445,86 @@ def test_a_warm_parent_whose_pool_is_gone_before_it_is_ready_exits_quietly() -> 
 
 
 _SPEC = "scraper.jobs.pipeline:clean_page"
+
+
+def test_fetching_starts_before_every_request_is_built(
+    httpserver: HTTPServer, tmp_path: Path
+) -> None:
+    # Building a request reads the URL's state row: at 10,000 links, building them all
+    # first kept every connection idle for a quarter of a second.
+    order: list[str] = []
+
+    def handler(request: Request) -> Response:
+        order.append("served")
+        return Response(article_html(1), mimetype="text/html")
+
+    httpserver.expect_request("/robots.txt").respond_with_data("", status=404)
+    httpserver.expect_request(_COLUMNS).respond_with_handler(handler)
+    settings = _settings(tmp_path)
+    links = [Link(url=url) for url in _urls(httpserver, 12)]
+
+    async def main() -> None:
+        state = StateDB(settings.data_dir / "state.sqlite")
+        reporter = Reporter("plain", utc_now, io.StringIO())
+        run = Run(SourcesConfig(settings=settings), [], state, reporter, utc_now, raw_only=True)
+        build = run._request
+
+        def built(url: str, source: str | None, referrer: str | None) -> FetchRequest:
+            order.append("built")
+            return build(url, source, referrer)
+
+        run._request = built  # type: ignore[method-assign]
+        async with Fetcher(settings, max_buffered=4) as fetcher:
+            summary = await run.execute(fetcher, links, follow_originals=False)
+        state.close()
+        assert summary.outcomes["stored"] == 12
+
+    asyncio.run(main())
+    assert order.count("built") == 12
+    assert order.index("served") < len(order) - 1 - order[::-1].index("built"), order
+
+
+class _Killed(BaseException):
+    """Stands for the process dying (SIGKILL) while a page is being cleaned."""
+
+
+def test_a_run_that_dies_before_a_page_is_saved_keeps_its_old_validators(
+    httpserver: HTTPServer, tmp_path: Path
+) -> None:
+    """The ETag of a response is stored with the record it produced, in one commit: a
+    run killed between the fetch and the save must not leave the new ETag behind, or the
+    next run's conditional request gets a 304 and keeps the old record for good."""
+    version = 1
+
+    def handler(request: Request) -> Response:
+        etag = f'"v{version}"'
+        if request.headers.get("If-None-Match") == etag:
+            return Response(status=304, headers={"ETag": etag})
+        body = article_html(7, version=version)
+        return Response(body, content_type="text/html; charset=utf-8", headers={"ETag": etag})
+
+    httpserver.expect_request("/robots.txt").respond_with_data("", status=404)
+    httpserver.expect_request("/column-7").respond_with_handler(handler)
+    config = SourcesConfig(settings=_settings(tmp_path))
+    links = [Link(url=httpserver.url_for("/column-7"))]
+
+    def run(clean: Callable[[FetchedPage], Article | Reject] = clean_page) -> None:
+        reporter = Reporter("plain", utc_now, stream=io.StringIO())
+        asyncio.run(
+            run_once(
+                config, [], reporter=reporter, clock=utc_now, links=links, workers=0, clean=clean
+            )
+        )
+
+    def dies(page: FetchedPage) -> Article:
+        raise _Killed
+
+    run()
+    version = 2
+    with pytest.raises(_Killed):
+        run(dies)
+    with StateDB(tmp_path / "data" / "state.sqlite") as state:
+        assert state.conditional(links[0].url) == ('"v1"', None)
+    run()
+    (record,) = (tmp_path / "data" / "clean").rglob("*.json")
+    assert "take 2" in json.loads(record.read_text(encoding="utf-8"))["title"]

@@ -118,3 +118,35 @@ def test_truncated_tail_keeps_what_came_before(tmp_path: Path) -> None:
         assert len(pages) == 1 or pages[1].body == _page(2).body, cut
     path.write_bytes(data[: first + 40])
     assert len(list(iter_pages(path))) == 1
+
+
+def test_every_record_passes_warcios_digest_check(tmp_path: Path) -> None:
+    # The records are written by the store itself, not by warcio's writer: warcio, reading
+    # with its digest check on, must find both SHA-1 digests of each record right.
+    odd = FetchedPage(
+        url="http://127.0.0.1/feed",
+        final_url="http://127.0.0.1/feed",
+        status=200,
+        headers=[("Content-Disposition", 'attachment; filename="café.xml"')],
+        body="<rss><title>Café</title></rss>".encode(),
+        fetched_at=T0,
+        request_headers=[("User-Agent", "opinion-scraper/0.1.0")],
+        purpose="discovery",
+    )
+    with WarcStore(tmp_path) as store:
+        store.append(_page(1))
+        store.append(odd)
+        store.append(_page(2, status=304))
+    (path,) = tmp_path.glob("*.warc.gz")
+    checked = []
+    with path.open("rb") as handle:
+        for record in ArchiveIterator(handle, check_digests=True):
+            record.content_stream().read()
+            checked.append((record.rec_type, record.digest_checker.passed))
+            digests = [
+                record.rec_headers.get_header(f"WARC-{k}-Digest") for k in ("Block", "Payload")
+            ]
+            assert all(d is None or d.startswith("sha1:") for d in digests)
+    assert checked == [("warcinfo", True)] + [("response", True), ("request", True)] * 3
+    assert [p.purpose for p in iter_pages(path)] == ["page", "discovery", "page"]
+    assert next(p for p in iter_pages(path) if p.purpose == "discovery").body == odd.body

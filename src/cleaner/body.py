@@ -165,12 +165,16 @@ def linked_chars(root: Node) -> dict[int, int]:
     """
     totals: dict[int, int] = {}
     for link in root.css("a"):  # (a node's css() includes the node itself)
-        length = len(link.text(deep=True))
-        node: Node | None = link
-        while length and node is not None:
-            totals[node.mem_id] = totals.get(node.mem_id, 0) + length
-            node = node.parent
+        if length := len(link.text(deep=True)):
+            _count_up(totals, link, length)
     return totals
+
+
+def _count_up(totals: dict[int, int], node: Node | None, length: int) -> None:
+    """Add ``length`` to the totals of ``node`` and of every element above it."""
+    while node is not None:
+        totals[node.mem_id] = totals.get(node.mem_id, 0) + length
+        node = node.parent
 
 
 def _link_density(node: Node, text_length: int, link_chars: Mapping[int, int]) -> float:
@@ -289,10 +293,7 @@ def _prose_lengths(
             and _link_density(paragraph, sum(map(len, lines)), link_chars) > 0.5
         ):
             continue
-        node: Node | None = paragraph
-        while node is not None:
-            totals[node.mem_id] = totals.get(node.mem_id, 0) + length
-            node = node.parent
+        _count_up(totals, paragraph, length)
     return totals
 
 

@@ -124,9 +124,12 @@ def single_spaced(text: str) -> str:
 
 def _single_spaced_printable(text: str) -> str:
     """`single_spaced` of a printable ASCII text."""
-    if "  " not in text and not text.startswith(" ") and not text.endswith(" "):
-        return text
-    return " ".join(text.split())
+    return text if _spaced_once(text) else " ".join(text.split())
+
+
+def _spaced_once(text: str) -> bool:
+    """No double space in ``text``, and none at its start or end."""
+    return "  " not in text and not text.startswith(" ") and not text.endswith(" ")
 
 
 def lines_normalized(text: str) -> bool:
@@ -136,11 +139,9 @@ def lines_normalized(text: str) -> bool:
     return (
         text.isascii()
         and not text.encode("ascii").translate(None, _PRINTABLE_OR_NEWLINE)
-        and "  " not in text
+        and _spaced_once(text)
         and " \n" not in text
         and "\n " not in text
-        and not text.startswith(" ")
-        and not text.endswith(" ")
     )
 
 

@@ -30,7 +30,8 @@ from scraper.errors import (
     NetworkError,
     RobotsDisallowed,
 )
-from scraper.fetch.http import Client, FetchedPage, address_policy, fetch_page, make_client
+from scraper.fetch.http import Client, address_policy, fetch_page, make_client
+from scraper.fetch.page import FetchedPage
 from scraper.fetch.politeness import HostRegistry, HostSlots, Monotonic, Sleep, host_key
 from scraper.fetch.robots import RobotsCache, RobotsRules, rules_from
 from scraper.settings import Politeness, Settings

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import hashlib
+from typing import TYPE_CHECKING
 
 from cleaner import Article, ExtractionError, Reject, RejectReason
 from scraper.errors import FetchError
-from scraper.fetch.fetcher import FetchOutcome
-from scraper.fetch.http import FetchedPage, check_article_response
+from scraper.fetch.page import FetchedPage, check_article_response
+
+if TYPE_CHECKING:
+    from scraper.fetch.fetcher import FetchOutcome
 
 
 def clean_page(page: FetchedPage) -> Article | Reject:

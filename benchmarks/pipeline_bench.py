@@ -6,8 +6,8 @@ response; with 2 requests in flight per host the fetch limit is 800 pages/s. Eve
 is a separate command timed by its process wall time (start to exit); its CPU is the
 process's and its waited-for children's (os.wait4; `own ms/p` is the command's own
 process alone: for ours, the event loop that fetches, hands pages on and saves), and its
-peak RSS is the peak of the sum over its whole process tree (cleaning workers and WARC writer included), sampled
-every 20 ms. A sum of RSS counts a page shared by several processes (the cleaning workers
+peak RSS is the peak of the sum over its whole process tree (cleaning workers and WARC
+writer included), sampled every 20 ms. A sum of RSS counts a page shared by several processes (the cleaning workers
 are forked from one warmed-up parent, so they share its libraries and language model) once
 in each of them; the PSS column (proportional set size, from /proc/PID/smaps_rollup: a
 shared page split between the processes that map it) sums to what the tree holds. PSS is

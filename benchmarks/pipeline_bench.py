@@ -4,18 +4,18 @@ an aiohttp + process pool + trafilatura baseline, in one sitting.
 The server is fetch_bench's: 20 loopback hosts, 30-80 KB article pages, 50 ms per
 response; with 2 requests in flight per host the fetch limit is 800 pages/s. Every client
 is a separate command timed by its process wall time (start to exit); its CPU is the
-process's and its waited-for children's (os.wait4; `own ms/p` is the command's own
-process alone: for ours, the event loop that fetches, hands pages on and saves), and its
-peak RSS is the peak of the sum over its whole process tree (cleaning workers and WARC
-writer included), sampled every 20 ms. A sum of RSS counts a page shared by several processes (the cleaning workers
-are forked from one warmed-up parent, so they share its libraries and language model) once
-in each of them; the PSS column (proportional set size, from /proc/PID/smaps_rollup: a
-shared page split between the processes that map it) sums to what the tree holds. PSS is
-sampled every 100 ms (reading smaps_rollup walks the page tables: ~1 ms a process). Pages
-of shared libraries mapped by processes outside the tree are split with those too, so the
-PSS sum can be a few MB under the tree's own share. Each client's output is verified: one
-record with text per URL, counted by the URL the record names, so a lost or overwritten
-record cannot hide.
+process's and its waited-for children's (os.wait4; `own ms/p` is the command's own process
+alone: for ours, the event loop that fetches, hands pages on and saves), and its peak RSS
+is the peak of the sum over its whole process tree (cleaning workers and WARC writer
+included), sampled every 20 ms. A sum of RSS counts a page shared by several processes
+(the cleaning workers are forked from one warmed-up parent, so they share its libraries
+and language model) once in each of them; the PSS column (proportional set size, from
+/proc/PID/smaps_rollup: a shared page split between the processes that map it) sums to
+what the tree holds. PSS is sampled every 100 ms (reading smaps_rollup walks the page
+tables: ~1 ms a process). Pages of shared libraries mapped by processes outside the tree
+are split with those too, so the PSS sum can be a few MB under the tree's own share. Each
+client's output is verified: one record with text per URL, counted by the URL the record
+names, so a lost or overwritten record cannot hide.
 
 Why the trafilatura CLI is run this way (a first version counted 128 records of 2,000):
 - with ``-o DIR`` it names each output file by a hash of the extracted text

@@ -18,7 +18,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from scraper.fetch.http import FetchedPage
+from scraper.fetch.page import FetchedPage
 from scraper.jobs.cluster import ClusterSpec, dask_executor
 from scraper.jobs.reclean import Summary, reclean
 from scraper.store.warc import WarcStore

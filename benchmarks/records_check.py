@@ -5,6 +5,9 @@
     .venv/bin/python benchmarks/records_check.py dump after.json      # on the new code
     .venv/bin/python benchmarks/records_check.py diff before.json after.json
 
+``dump --language-cache DIR`` detects languages with the model mapped from the cache in
+DIR, as the cleaning pool's workers do.
+
 Corpora: ``../shared/corpus/fundus-dev`` and ``wcxb-dev`` (skipped when absent). Each page
 is cleaned from its bytes, as the pipeline does, with a fixed fetch time for pages
 without a crawl date. Also prints the cleaning CPU time per page.
@@ -25,8 +28,14 @@ CORPORA = [REPO.parent / "shared" / "corpus" / name for name in ("fundus-dev", "
 _NO_CRAWL_DATE = datetime(2026, 11, 1, tzinfo=UTC)
 
 
-def dump(out: Path) -> None:
+def dump(out: Path, language_cache: Path | None = None) -> None:
     from cleaner import ExtractionError, extract
+
+    if language_cache is not None:  # classify with the model mapped from a cache, as pools do
+        from cleaner.language import use_identifier
+        from scraper.jobs.language_cache import load_identifier
+
+        use_identifier(load_identifier(language_cache))
 
     records: dict[str, object] = {}
     seconds = 0.0
@@ -76,13 +85,21 @@ def diff(before: Path, after: Path) -> int:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("dump").add_argument("out", type=Path)
+    dumping = sub.add_parser("dump")
+    dumping.add_argument("out", type=Path)
+    dumping.add_argument(
+        "--language-cache",
+        type=Path,
+        metavar="DIR",
+        help="detect languages with the model cached in DIR (built there if missing), "
+        "as the cleaning pool's workers do, instead of py3langid's own file",
+    )
     compare = sub.add_parser("diff")
     compare.add_argument("before", type=Path)
     compare.add_argument("after", type=Path)
     args = parser.parse_args()
     if args.command == "dump":
-        dump(args.out)
+        dump(args.out, args.language_cache)
     else:
         sys.exit(diff(args.before, args.after))
 

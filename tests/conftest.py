@@ -5,9 +5,12 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from scraper.jobs.language_cache import CACHE_DIR_ENV
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SCRAPER = Path(sys.executable).with_name("scraper")
@@ -31,6 +34,21 @@ def run_scraper(
         timeout=timeout,
         check=False,
     )
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _language_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """One cache of the language model for the whole session, never the user's own: every
+    cleaning pool a test starts (and the processes it runs) maps it instead of
+    decompressing py3langid's model again. xdist's workers share the parent of their
+    base temporary directories, so one of them builds it for all."""
+    previous = os.environ.get(CACHE_DIR_ENV)
+    os.environ[CACHE_DIR_ENV] = str(tmp_path_factory.getbasetemp().parent / "cache")
+    yield
+    if previous is None:
+        del os.environ[CACHE_DIR_ENV]
+    else:
+        os.environ[CACHE_DIR_ENV] = previous
 
 
 @pytest.fixture

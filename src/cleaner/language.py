@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import re
 from array import array
 from typing import TYPE_CHECKING
@@ -19,15 +18,32 @@ _SAMPLE = 1000
 _LETTER = re.compile(r"\w", re.UNICODE)
 
 
-@functools.cache
-def _identifier() -> LanguageIdentifier:
-    """Loaded once per process (~1 s): only pages that declare no language pay for it."""
+# The identifier every page is classified with: one the caller handed in (`use_identifier`),
+# or else py3langid's own, loaded on the first text asked about.
+_installed: list[LanguageIdentifier] = []
+
+
+def use_identifier(identifier: LanguageIdentifier) -> None:
+    """Classify with ``identifier`` from now on: py3langid's model as the caller loaded it
+    (the cleaning pool maps an uncompressed copy of it from a cache, in milliseconds)."""
+    _installed[:] = [identifier]
+
+
+def packaged_identifier() -> LanguageIdentifier:
+    """py3langid's model from its own package file (~0.5 s, most of it LZMA decompression)."""
     # py3langid and numpy are imported here for the same reason (~0.15 s at import).
     from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
     identifier = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
     compact(identifier)
     return identifier
+
+
+def _identifier() -> LanguageIdentifier:
+    """Loaded once per process: only pages that declare no language pay for it."""
+    if not _installed:
+        use_identifier(packaged_identifier())
+    return _installed[0]
 
 
 def compact(identifier: LanguageIdentifier) -> None:

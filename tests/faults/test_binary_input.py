@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from cleaner import ExtractionError, RejectReason, extract, extract_text
-from scraper.fetch.http import FetchedPage
+from scraper.fetch.page import FetchedPage
 from scraper.jobs.pipeline import clean_page
 from tests.conftest import run_scraper
 

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from cleaner import Article, Reject
 from scraper.fetch.addresses import AddressPolicy
-from scraper.fetch.http import FetchedPage
+from scraper.fetch.page import FetchedPage
 from scraper.jobs.pipeline import clean_page
 from scraper.store.records import safe_component
 

@@ -13,7 +13,7 @@ from pytest_httpserver import HTTPServer
 import scraper.jobs.pipeline as pipeline
 from cleaner import Article, Reject, RejectReason, extract, extraction
 from cleaner.dates import is_after
-from scraper.fetch.http import FetchedPage
+from scraper.fetch.page import FetchedPage
 from tests.conftest import run_scraper
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from scraper.fetch.http import FetchedPage
+from scraper.fetch.page import FetchedPage
 from scraper.store.warc import WarcStore
 from tests.conftest import fixture_bytes
 

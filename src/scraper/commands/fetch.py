@@ -16,7 +16,7 @@ from scraper.commands.app import Options, app, fail, shared
 from scraper.commands.exitcodes import ExitCode, exit_code_for
 from scraper.errors import FetchError, StorageError
 from scraper.fetch.fetcher import Fetcher, FetchRequest
-from scraper.fetch.http import HTML_TYPES, check_article_response
+from scraper.fetch.page import HTML_TYPES, check_article_response
 from scraper.settings import Settings
 from scraper.store.duplicates import mark_duplicate
 from scraper.store.lock import LockHeld, RunLock

@@ -19,8 +19,7 @@ import ssl
 import urllib.request
 from collections.abc import Mapping
 from contextvars import ContextVar
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Self, TypeVar
 from urllib.parse import urljoin
@@ -31,11 +30,9 @@ from yarl import URL
 
 from scraper.clock import Clock, utc_now
 from scraper.errors import (
-    Blocked,
     FetchError,
     FetchTimeout,
     ForbiddenAddress,
-    HTTPStatusError,
     NetworkError,
     NotHTML,
     TooLarge,
@@ -43,42 +40,14 @@ from scraper.errors import (
 )
 from scraper.fetch.addresses import AddressPolicy, is_ip_literal, is_reserved_name, parse_url
 from scraper.fetch.encodings import BoundedDecoder
+from scraper.fetch.page import FetchedPage
 from scraper.settings import Settings
 
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
-_BLOCKING = frozenset({401, 403, 451})
-HTML_TYPES = ("text/html", "application/xhtml+xml")
 # Real pages send long Content-Security-Policy and Set-Cookie lines; aiohttp's default
 # (8 KB a line) would turn them into network errors.
 _MAX_HEADER_LINE = 64 * 1024
 _E = TypeVar("_E", bound=BaseException)
-
-
-@dataclass(frozen=True)
-class FetchedPage:
-    """One final HTTP response, with the request that produced it."""
-
-    url: str  # the URL asked for
-    final_url: str  # after redirects
-    status: int
-    headers: list[tuple[str, str]]
-    body: bytes
-    fetched_at: datetime
-    request_headers: list[tuple[str, str]] = field(default_factory=list)
-    redirects: tuple[str, ...] = ()
-    http_version: str = "HTTP/1.1"
-    # "page" for an article fetch; "discovery" for robots.txt, feeds, sitemaps and listings,
-    # which the raw store keeps too but `scraper reclean` must not clean as articles.
-    purpose: str = "page"
-
-    def header(self, name: str) -> str | None:
-        """The first value of a response header (case-insensitive)."""
-        name = name.lower()
-        return next((value for key, value in self.headers if key.lower() == name), None)
-
-    @property
-    def content_type(self) -> str:
-        return (self.header("content-type") or "").split(";")[0].strip().lower()
 
 
 def address_policy(settings: Settings) -> AddressPolicy:
@@ -466,27 +435,9 @@ def _describe(exc: BaseException) -> str:
     return str(exc) or type(exc).__name__
 
 
-def check_article_response(page: FetchedPage) -> None:
-    """Raise the right `FetchError` unless ``page`` is a successful HTML response."""
-    if page.status in _BLOCKING:
-        raise Blocked(page.url, f"HTTP {page.status}: the site refused access", status=page.status)
-    if page.status >= 400:
-        raise HTTPStatusError(page.url, f"HTTP {page.status}", status=page.status)
-    if page.status != 200:
-        raise HTTPStatusError(page.url, f"unexpected HTTP {page.status}", status=page.status)
-    if page.content_type and not page.content_type.startswith(HTML_TYPES):
-        raise NotHTML(page.url, f"content type {page.content_type!r} is not HTML", status=200)
-    head = page.body[:512].lstrip().lower()
-    if not page.content_type and not head.startswith((b"<!doctype html", b"<html", b"<")):
-        raise NotHTML(page.url, "no content type, and the body does not look like HTML")
-
-
 __all__ = [
-    "HTML_TYPES",
     "Client",
     "FetchError",
-    "FetchedPage",
-    "check_article_response",
     "fetch_page",
     "make_client",
 ]

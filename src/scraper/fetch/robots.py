@@ -16,7 +16,7 @@ from protego import Protego
 
 from scraper.errors import FetchError
 from scraper.fetch.addresses import parse_url
-from scraper.fetch.http import FetchedPage
+from scraper.fetch.page import FetchedPage
 
 _MAX_ROBOTS_BYTES = 500 * 1024
 

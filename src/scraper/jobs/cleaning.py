@@ -44,7 +44,7 @@ import cleaner
 from cleaner import RejectReason
 from cleaner.fingerprint import Fingerprint
 from scraper.errors import ScraperError
-from scraper.fetch.http import FetchedPage
+from scraper.fetch.page import FetchedPage
 from scraper.jobs.cleaning_worker import EXITED, FORKED, FRAME, frame
 from scraper.jobs.pipeline import clean_page
 from scraper.store.duplicates import Unset, article_fingerprint

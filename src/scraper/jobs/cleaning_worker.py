@@ -80,11 +80,14 @@ def _warm_up() -> None:
 
 
 def _load_language_model() -> None:
-    """Load the language identifier's model (~0.5 s, most of it LZMA decompression,
-    which releases the GIL)."""
-    from cleaner.language import detect_language
+    """Map the language identifier's model from its cache (milliseconds; ~0.5 s of LZMA
+    decompression, which releases the GIL, when the cache is built), and hand it to the
+    cleaner."""
+    from cleaner.language import detect_language, use_identifier
+    from scraper.jobs.language_cache import load_identifier
 
     with contextlib.suppress(Exception):  # as in `_warm_up`: a real page meets it again
+        use_identifier(load_identifier())
         detect_language(_LANGUAGE_SAMPLE)
 
 

@@ -25,7 +25,7 @@ from scraper.clock import Clock, utc_now
 from scraper.discovery import Link
 from scraper.discovery.sources import Source, SourcesConfig, load_sources
 from scraper.fetch.fetcher import Fetcher, FetchOutcome, FetchRequest
-from scraper.fetch.http import HTML_TYPES
+from scraper.fetch.page import HTML_TYPES
 from scraper.jobs.pipeline import clean_page, reject_for_error, settle_teaser
 from scraper.jobs.progress import Reporter
 from scraper.jobs.run import discover_links

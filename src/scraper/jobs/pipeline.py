@@ -8,8 +8,10 @@ from typing import TYPE_CHECKING
 import cleaner
 from cleaner import ExtractionError, RejectReason
 from scraper.errors import FetchError
-from scraper.fetch.fetcher import FetchOutcome
-from scraper.fetch.http import FetchedPage, check_article_response
+from scraper.fetch.page import FetchedPage, check_article_response
+
+if TYPE_CHECKING:
+    from scraper.fetch.fetcher import FetchOutcome
 
 if TYPE_CHECKING:
     from cleaner import Article, Reject

@@ -31,7 +31,8 @@ from scraper.discovery import Link
 from scraper.discovery.sources import Source, SourcesConfig
 from scraper.errors import FetchError, StorageError
 from scraper.fetch.fetcher import Fetcher, FetchOutcome, FetchRequest
-from scraper.fetch.http import HTML_TYPES, FetchedPage, address_policy
+from scraper.fetch.http import address_policy
+from scraper.fetch.page import HTML_TYPES, FetchedPage
 from scraper.jobs.cleaning import (
     Clean,
     Cleaned,

@@ -6,7 +6,7 @@ response) is written in one go and flushed, so a crash leaves at most a truncate
 tail that readers skip.
 
 The WARC writer process (`scraper.store.warc_writer_child`) imports this module and should be
-ready at once: `scraper.errors` and `scraper.fetch.http`, which pull in the cleaner and aiohttp
+ready at once: `scraper.errors` and `scraper.fetch.page`, which pull in the cleaner
 (~1 s), are imported here only where they are needed. So is warcio (~18 ms with fsspec), which
 the fetching process, importing this module for its constants, never uses.
 """
@@ -33,7 +33,7 @@ from scraper import __version__
 if TYPE_CHECKING:
     from warcio.recordloader import ArcWarcRecord
 
-    from scraper.fetch.http import FetchedPage
+    from scraper.fetch.page import FetchedPage
 
 DEFAULT_MAX_FILE_BYTES = 256 * 1024 * 1024  # keeps files easy to move and shard
 # At hundreds of pages/s the CPU is the scarce part. Per 50 KB page (fundus-dev pages):
@@ -251,7 +251,7 @@ def iter_pages(path: Path) -> Iterator[FetchedPage]:
 
 def page_from_record(record: ArcWarcRecord) -> FetchedPage | None:
     """The page in a WARC response record, as `iter_pages` yields it; None for other records."""
-    from scraper.fetch.http import FetchedPage  # here, not at the top: see the module note
+    from scraper.fetch.page import FetchedPage  # here, not at the top: see the module note
 
     if record.rec_type != "response" or record.http_headers is None:
         return None

@@ -33,7 +33,7 @@ from types import TracebackType
 from typing import Self
 
 from scraper.errors import StorageError
-from scraper.fetch.http import FetchedPage
+from scraper.fetch.page import FetchedPage
 from scraper.store.warc import DEFAULT_COMPRESS_LEVEL, DEFAULT_MAX_FILE_BYTES
 from scraper.store.warc_writer_child import encode
 

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO, TextIO, cast
 from scraper.store.warc import WarcStore
 
 if TYPE_CHECKING:
-    from scraper.fetch.http import FetchedPage
+    from scraper.fetch.page import FetchedPage
 
 FRAME = struct.Struct("!I")  # length of the pickled page that follows
 _FIELDS = (

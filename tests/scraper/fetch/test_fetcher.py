@@ -27,7 +27,8 @@ from scraper.errors import (
     TooManyRedirects,
 )
 from scraper.fetch.fetcher import Fetcher, FetchOutcome, FetchRequest, parse_retry_after
-from scraper.fetch.http import HTML_TYPES, fetch_page, make_client
+from scraper.fetch.http import fetch_page, make_client
+from scraper.fetch.page import HTML_TYPES
 from scraper.settings import Limits, Politeness, RetryPolicy, Settings
 from scraper.store.warc import WarcStore, iter_pages
 from tests.scraper.loopback import LoopbackServer, Reply, Seen

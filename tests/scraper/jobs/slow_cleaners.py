@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 
 from cleaner import Article, Reject
-from scraper.fetch.http import FetchedPage
+from scraper.fetch.page import FetchedPage
 from scraper.jobs.pipeline import clean_page
 
 

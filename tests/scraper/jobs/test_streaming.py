@@ -26,7 +26,7 @@ from scraper.clock import utc_now
 from scraper.discovery import Link
 from scraper.discovery.sources import SourcesConfig
 from scraper.fetch.fetcher import Fetcher, FetchRequest
-from scraper.fetch.http import FetchedPage
+from scraper.fetch.page import FetchedPage
 from scraper.jobs.cleaning import CleaningPool, CleaningUnavailable
 from scraper.jobs.pipeline import clean_page
 from scraper.jobs.progress import Reporter

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from warcio.archiveiterator import ArchiveIterator
 
-from scraper.fetch.http import FetchedPage
+from scraper.fetch.page import FetchedPage
 from scraper.jobs.reclean_tasks import index_file
 from scraper.store.warc import WarcStore, iter_pages
 

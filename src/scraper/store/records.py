@@ -12,14 +12,17 @@ import secrets
 import unicodedata
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import orjson
 from anyascii import anyascii
 
-from cleaner import Article, Reject, article_id
+from cleaner import article_id
 from scraper.errors import StorageError
+
+if TYPE_CHECKING:
+    from cleaner import Article, Reject
 
 _UNSAFE = re.compile(r"[^a-z0-9._-]+")
 _MAX_COMPONENT = 80

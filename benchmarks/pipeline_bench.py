@@ -4,17 +4,18 @@ an aiohttp + process pool + trafilatura baseline, in one sitting.
 The server is fetch_bench's: 20 loopback hosts, 30-80 KB article pages, 50 ms per
 response; with 2 requests in flight per host the fetch limit is 800 pages/s. Every client
 is a separate command timed by its process wall time (start to exit); its CPU is the
-process's and its waited-for children's (os.wait4), and its peak RSS is the peak of the
-sum over its whole process tree (cleaning workers and WARC writer included), sampled
-every 20 ms. A sum of RSS counts a page shared by several processes (the cleaning workers
-are forked from one warmed-up parent, so they share its libraries and language model) once
-in each of them; the PSS column (proportional set size, from /proc/PID/smaps_rollup: a
-shared page split between the processes that map it) sums to what the tree holds. PSS is
-sampled every 100 ms (reading smaps_rollup walks the page tables: ~1 ms a process). Pages
-of shared libraries mapped by processes outside the tree are split with those too, so the
-PSS sum can be a few MB under the tree's own share. Each client's output is verified: one
-record with text per URL, counted by the URL the record names, so a lost or overwritten
-record cannot hide.
+process's and its waited-for children's (os.wait4; `own ms/p` is the command's own process
+alone: for ours, the event loop that fetches, hands pages on and saves), and its peak RSS
+is the peak of the sum over its whole process tree (cleaning workers and WARC writer
+included), sampled every 20 ms. A sum of RSS counts a page shared by several processes
+(the cleaning workers are forked from one warmed-up parent, so they share its libraries
+and language model) once in each of them; the PSS column (proportional set size, from
+/proc/PID/smaps_rollup: a shared page split between the processes that map it) sums to
+what the tree holds. PSS is sampled every 100 ms (reading smaps_rollup walks the page
+tables: ~1 ms a process). Pages of shared libraries mapped by processes outside the tree
+are split with those too, so the PSS sum can be a few MB under the tree's own share. Each
+client's output is verified: one record with text per URL, counted by the URL the record
+names, so a lost or overwritten record cannot hide.
 
 Why the trafilatura CLI is run this way (a first version counted 128 records of 2,000):
 - with ``-o DIR`` it names each output file by a hash of the extracted text
@@ -81,6 +82,7 @@ class Result:
     peak_mb: float
     peak_pss_mb: float
     note: str = ""
+    own_cpu: float = 0.0  # of the command's own process, without its children
 
 
 def _tree_memory(
@@ -137,10 +139,11 @@ def _breakdown(peaks: dict[int, tuple[str, int]], sizes: dict[int, int] | None =
 
 def _timed(
     command: list[str], cwd: Path, stdout: Path | None = None
-) -> tuple[float, float, float, float, int, str]:
-    """(wall s, CPU s, peak tree RSS MB, peak tree PSS MB, exit code, stdout) of one
-    command; its stdout goes to the file ``stdout`` instead when given (and "" is
-    returned). The peak RSS and PSS of each process of the tree, by role, are printed."""
+) -> tuple[float, float, float, float, int, str, float]:
+    """(wall s, CPU s, peak tree RSS MB, peak tree PSS MB, exit code, stdout, CPU s of the
+    command's own process) of one command; its stdout goes to the file ``stdout`` instead
+    when given (and "" is returned). The peak RSS and PSS of each process of the tree, by
+    role, are printed."""
     sink = stdout.open("w", encoding="utf-8") if stdout is not None else subprocess.PIPE
     started = time.perf_counter()
     child = subprocess.Popen(command, cwd=cwd, stdout=sink, stderr=subprocess.DEVNULL, text=True)
@@ -165,6 +168,7 @@ def _timed(
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
     out = child.stdout.read() if child.stdout is not None else ""
+    own = _own_cpu(child.pid)
     _, status, usage = os.wait4(child.pid, 0)
     if stdout is not None:
         sink.close()  # type: ignore[union-attr]
@@ -175,7 +179,16 @@ def _timed(
     cpu = usage.ru_utime + usage.ru_stime
     print(f"   peak RSS by process (MB): {_breakdown(peaks)}", flush=True)
     print(f"   peak PSS by process (MB): {_breakdown(peaks, pss)}", flush=True)
-    return wall, cpu, peak / 2**20, peak_pss / 2**20, child.returncode, out
+    return wall, cpu, peak / 2**20, peak_pss / 2**20, child.returncode, out, own
+
+
+def _own_cpu(pid: int) -> float:
+    """CPU seconds (user + system) of process ``pid`` itself, read once it has exited and
+    before it is reaped: a zombie's /proc/PID/stat still holds its own times (fields 14
+    and 15), apart from its children's."""
+    os.waitid(os.P_PID, pid, os.WEXITED | os.WNOWAIT)
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _config(path: Path, faults: bool) -> Path:
@@ -197,7 +210,7 @@ def _run_scraper(urls: Path, work: Path, raw_only: bool, faults: bool) -> Result
     data = work / "data"
     command = [str(SCRAPER), "fetch-many", str(urls), "-c", str(_config(work / "b.toml", faults))]
     command += ["--data-dir", str(data)] + (["--raw-only"] if raw_only else [])
-    wall, cpu, peak, pss, code, out = _timed(command, work)
+    wall, cpu, peak, pss, code, out, own = _timed(command, work)
     count = len(urls.read_text().split())
     if raw_only:
         from scraper.store.warc import iter_pages
@@ -213,7 +226,7 @@ def _run_scraper(urls: Path, work: Path, raw_only: bool, faults: bool) -> Result
     if rejects:
         note += f"; {rejects} rejects"
     name = "scraper --raw-only" if raw_only else "scraper fetch-many"
-    return Result(name, count, records, wall, cpu, peak, pss, note)
+    return Result(name, count, records, wall, cpu, peak, pss, note, own)
 
 
 def _trafilatura_config(work: Path) -> Path:
@@ -234,11 +247,11 @@ def _run_trafilatura(urls: Path, work: Path) -> Result:
     out = work / "trafilatura.jsonl"
     command = [str(TRAFILATURA), "-i", str(urls), "--json", "--with-metadata"]
     command += ["--parallel", "20", "--config-file", str(_trafilatura_config(work))]
-    wall, cpu, peak, pss, code, _ = _timed(command, work, stdout=out)
+    wall, cpu, peak, pss, code, _, own = _timed(command, work, stdout=out)
     asked = set(urls.read_text().split())
     with out.open(encoding="utf-8") as lines:
         found = _verified((_record(line) for line in lines), asked, "source")
-    return Result("trafilatura CLI", len(asked), found, wall, cpu, peak, pss, f"exit {code}")
+    return Result("trafilatura CLI", len(asked), found, wall, cpu, peak, pss, f"exit {code}", own)
 
 
 def _record(text: str) -> dict[str, Any]:
@@ -265,11 +278,11 @@ def _verified(records: Iterator[dict[str, Any]], asked: set[str], key: str) -> i
 def _run_baseline(urls: Path, work: Path) -> Result:
     out_dir = work / "baseline"
     command = [sys.executable, __file__, "baseline", str(urls), str(out_dir)]
-    wall, cpu, peak, pss, code, _ = _timed(command, work)
+    wall, cpu, peak, pss, code, _, own = _timed(command, work)
     asked = set(urls.read_text().split())
     found = _verified((_load(path) for path in out_dir.glob("*.json")), asked, "source")
     return Result(
-        "aiohttp+pool+trafilatura", len(asked), found, wall, cpu, peak, pss, f"exit {code}"
+        "aiohttp+pool+trafilatura", len(asked), found, wall, cpu, peak, pss, f"exit {code}", own
     )
 
 
@@ -316,13 +329,14 @@ def _row(r: Result) -> str:
     return (
         f"{r.client:<26} {r.urls:>6} {r.records:>6} {r.wall:>7.1f} {rate:>8.1f} "
         f"{100 * (r.urls / r.wall) / LIMIT:>6.1f}% {1000 * r.cpu / max(r.urls, 1):>8.1f} "
+        f"{1000 * r.own_cpu / max(r.urls, 1):>8.2f} "
         f"{r.peak_mb:>8.0f} {r.peak_pss_mb:>7.0f}  {r.note}"
     )
 
 
 HEADER = (
     f"{'client':<26} {'urls':>6} {'recs':>6} {'wall s':>7} {'pages/s':>8} {'of lim':>7} "
-    f"{'CPU ms/p':>8} {'RSS MB':>8} {'PSS MB':>7}  note"
+    f"{'CPU ms/p':>8} {'own ms/p':>8} {'RSS MB':>8} {'PSS MB':>7}  note"
 )
 
 

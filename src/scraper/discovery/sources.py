@@ -14,10 +14,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from cleaner.rules import check_patterns
 from cleaner.urls import is_http_url
 from scraper.discovery.errors import DiscoveryError
-from scraper.discovery.listing import load_listing_rules
 from scraper.errors import ConfigError
 from scraper.settings import Politeness, Settings, describe_invalid
 
@@ -76,6 +74,10 @@ class Source(_Strict):
     @field_validator("include", "exclude")
     @classmethod
     def _regexes(cls, patterns: list[str]) -> list[str]:
+        # The site rules' module: imported by a config that has patterns to check, not
+        # by every run (fetch-many reads a config with no sources).
+        from cleaner.rules import check_patterns
+
         return check_patterns(patterns)
 
     @model_validator(mode="after")
@@ -166,6 +168,8 @@ def parse_sources(text: str, origin: str = "<string>", folder: Path | None = Non
     for index, source in enumerate(config.sources):
         if source.listing is None:
             continue
+        from scraper.discovery.listing import load_listing_rules  # its parser: lxml, charsets
+
         try:
             load_listing_rules(source.listing)
         except DiscoveryError as exc:

@@ -322,10 +322,15 @@ class Fetcher:
         tasks: set[asyncio.Task[None]] = set()
         failures: list[BaseException] = []
         wake: asyncio.Future[None] | None = None
-        room = asyncio.Event()  # set when the caller took an outcome
+        room = asyncio.Event()  # set when the caller took an outcome and left room
         ready_bytes = 0  # body bytes in ``finished``
         buffered = 0
         exhausted = False
+
+        def full() -> bool:
+            return bool(finished) and (
+                len(finished) >= self.max_ready or ready_bytes >= self.max_ready_bytes
+            )
 
         def signal() -> None:
             if wake is not None and not wake.done():
@@ -335,9 +340,7 @@ class Fetcher:
             nonlocal running, ready_bytes
             try:
                 while True:
-                    while finished and (
-                        len(finished) >= self.max_ready or ready_bytes >= self.max_ready_bytes
-                    ):
+                    while full():
                         room.clear()
                         await room.wait()
                     if (queue := pending.get(host)) is None:
@@ -398,9 +401,10 @@ class Fetcher:
                     raise failures[0]
                 if finished:
                     buffered -= 1
-                    room.set()
                     outcome = finished.popleft()
                     ready_bytes -= len(outcome.page.body) if outcome.page is not None else 0
+                    if not full():
+                        room.set()
                     yield outcome
                     continue
                 if exhausted and not running and not pending:

@@ -38,9 +38,10 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from types import TracebackType
-from typing import IO, NamedTuple, Protocol, Self
+from typing import IO, TYPE_CHECKING, NamedTuple, Protocol, Self, TypeAlias
 
-from cleaner import Article, Reject, RejectReason
+import cleaner
+from cleaner import RejectReason
 from cleaner.fingerprint import Fingerprint
 from scraper.errors import ScraperError
 from scraper.fetch.page import FetchedPage
@@ -48,8 +49,13 @@ from scraper.jobs.cleaning_worker import EXITED, FORKED, FRAME, frame
 from scraper.jobs.pipeline import clean_page
 from scraper.store.duplicates import Unset, article_fingerprint
 
-Clean = Callable[[FetchedPage], Article | Reject]
-Result = Article | Reject
+if TYPE_CHECKING:
+    from cleaner import Article, Reject
+
+# Strings: the records' models are imported with the first page cleaned, not with this
+# module, which a run that only fetches (--raw-only) imports too.
+Result: TypeAlias = "Article | Reject"
+Clean: TypeAlias = Callable[[FetchedPage], Result]
 
 # Warm parents (or workers) dying before they are ready, in a row, before the pool gives up.
 _MAX_FAILED_STARTS = 3
@@ -86,7 +92,7 @@ class Cleaner(Protocol):
 
 
 def _failed(page: FetchedPage, reason: RejectReason, detail: str) -> Reject:
-    return Reject(url=page.url, reason=reason, detail=detail, fetched_at=page.fetched_at)
+    return cleaner.Reject(url=page.url, reason=reason, detail=detail, fetched_at=page.fetched_at)
 
 
 def guarded(clean: Clean, page: FetchedPage) -> Result:
@@ -101,7 +107,7 @@ def cleaned(clean: Clean, page: FetchedPage) -> Cleaned:
     """`guarded`, with the fingerprint of an article (left unset if computing it fails:
     the saver then computes it, and fails, as it always did)."""
     result = guarded(clean, page)
-    if not isinstance(result, Article):
+    if not isinstance(result, cleaner.Article):
         return Cleaned(result, None)
     try:
         return Cleaned(result, article_fingerprint(result))

@@ -5,12 +5,16 @@ from __future__ import annotations
 import hashlib
 from typing import TYPE_CHECKING
 
-from cleaner import Article, ExtractionError, Reject, RejectReason
+import cleaner
+from cleaner import ExtractionError, RejectReason
 from scraper.errors import FetchError
 from scraper.fetch.page import FetchedPage, check_article_response
 
 if TYPE_CHECKING:
     from scraper.fetch.fetcher import FetchOutcome
+
+if TYPE_CHECKING:
+    from cleaner import Article, Reject
 
 
 def clean_page(page: FetchedPage) -> Article | Reject:
@@ -23,7 +27,7 @@ def clean_page(page: FetchedPage) -> Article | Reject:
     try:
         return _clean_page(page)
     except Exception as exc:  # recorded as the page's reject, not swallowed
-        return Reject(
+        return cleaner.Reject(
             url=page.url,
             reason=RejectReason.CLEANER_FAILED,
             detail=f"{type(exc).__name__}: {exc}"[:500],
@@ -45,7 +49,7 @@ def _clean_page(page: FetchedPage) -> Article | Reject:
         # Keyed by the URL asked for (as the state and a fetch failure are), and with a
         # status only when the status is the reason: `run`, `fetch-many` and `reclean`
         # all write this same record for the same page.
-        return Reject(
+        return cleaner.Reject(
             url=page.url,
             reason=exc.reason,
             detail=exc.detail,
@@ -57,14 +61,16 @@ def _clean_page(page: FetchedPage) -> Article | Reject:
 def settle_teaser(teaser: Article, original: Article | Reject | None) -> Article | None:
     """The record of a teaser whose original was fetched too: the original, credited to
     the aggregator it was found on; None unless the original is a whole article."""
-    if not isinstance(original, Article) or original.truncated:
+    if not isinstance(original, cleaner.Article) or original.truncated:
         return None
     return original.model_copy(update={"aggregator": teaser.aggregator})
 
 
 def reject_for_error(error: FetchError) -> Reject:
     """The reject record of a URL that could not be fetched at all."""
-    return Reject(url=error.url, reason=error.reason, detail=error.detail, status=error.status)
+    return cleaner.Reject(
+        url=error.url, reason=error.reason, detail=error.detail, status=error.status
+    )
 
 
 # A page in one of these states stays so however often it is fetched again, and nothing

@@ -131,7 +131,9 @@ def printable(text: str) -> str:
 
 def _plain(value: object) -> str:
     text = str(value)
-    if text and text.isprintable() and not any(ch.isspace() or ch in _QUOTED for ch in text):
+    # A printable text holds no whitespace but the space (the others are not printable):
+    # three substring tests instead of a Python test per character, on every log line.
+    if text and text.isprintable() and not (" " in text or '"' in text or "\\" in text):
         return text
     escaped = "".join(_QUOTED.get(ch, ch) for ch in text)
     return f'"{printable(escaped)}"'

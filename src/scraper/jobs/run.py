@@ -21,12 +21,13 @@ from collections import Counter
 from collections.abc import Callable, Coroutine, Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
-from cleaner import Article, Reject, RejectReason, canonicalize_url
+import cleaner
+from cleaner import RejectReason, canonicalize_url
 from cleaner.fingerprint import Fingerprint
 from scraper.clock import Clock
-from scraper.discovery import Link, discover, fetcher_fetch
+from scraper.discovery import Link
 from scraper.discovery.sources import Source, SourcesConfig
 from scraper.errors import FetchError, StorageError
 from scraper.fetch.fetcher import Fetcher, FetchOutcome, FetchRequest
@@ -50,7 +51,6 @@ from scraper.jobs.pipeline import (
     worth_a_look,
 )
 from scraper.jobs.progress import Reporter
-from scraper.jobs.sharded import fetch_on_cluster
 from scraper.jobs.summary import Outcome, RunSummary, summary_json, summary_text
 from scraper.settings import Settings
 from scraper.store.duplicates import Unset, mark_duplicate
@@ -64,6 +64,9 @@ from scraper.store.records import (
 )
 from scraper.store.state import StateDB
 from scraper.store.warc_writer import WarcWriterProcess
+
+if TYPE_CHECKING:
+    from cleaner import Article, Reject
 
 
 def _is_transient(error: FetchError) -> bool:
@@ -86,6 +89,10 @@ async def discover_links(
 ) -> tuple[list[Link], dict[str, list[str]]]:
     """Links from every source, deduplicated by canonical URL in source order, and the
     listing/feed/sitemap URLs that failed, by source name."""
+    # The parsers (lxml, charset detection, the listing rules): not for a run over given
+    # links (fetch-many), ~60 ms of its start-up.
+    from scraper.discovery import discover, fetcher_fetch
+
     now = clock()
     policy = address_policy(fetcher.settings)
     results = await asyncio.gather(
@@ -238,6 +245,10 @@ class Run:
     async def _fetch_pass(self, fetcher: Fetcher, requests: Iterable[FetchRequest]) -> None:
         """Fetch ``requests``; clean and settle each outcome as it comes."""
         if self.executor is not None:
+            # Brings the WARC reader (warcio, ISA-L) that a run on this machine leaves to
+            # its writer process.
+            from scraper.jobs.sharded import fetch_on_cluster
+
             requests = list(requests)
             if not requests:
                 return
@@ -337,7 +348,7 @@ class Run:
                     self._reject(reject_for_error(error))
             elif result is None:
                 self._count(Outcome.UNCHANGED, url)
-            elif isinstance(result, Reject):
+            elif isinstance(result, cleaner.Reject):
                 self._reject(result)
             elif (
                 not self._held_back(request, page_hash or "", result, found)
@@ -374,7 +385,7 @@ class Run:
     def _release(self, original: str, page_hash: str | None, result: Result | None) -> None:
         """The original is in: settle every teaser waiting on it."""
         whole: Article | None = None
-        if isinstance(result, Article):
+        if isinstance(result, cleaner.Article):
             whole = None if result.truncated else result
         elif result is None:  # unchanged or not fetched now: the record we hold, if whole
             whole = self._whole_record(original)
@@ -400,10 +411,10 @@ class Run:
         if full is None:
             self._save_counted(waiting.url, waiting.page_hash, waiting.article, waiting.found)
             return
-        kind = self._save(full, replaces=self._previous_paths(waiting.url, original))
-        self._record(waiting.url, waiting.page_hash, full)
+        kind, saved = self._save(full, replaces=self._previous_paths(waiting.url, original))
+        self._record(waiting.url, waiting.page_hash, full, saved)
         if original_hash is not None and whole is not None and whole is not full:
-            self._record(original, original_hash, full)
+            self._record(original, original_hash, full, saved)
         if counted:
             self.summary.duplicates += 1
             self.reporter.advance()
@@ -419,7 +430,9 @@ class Run:
         if known is None:
             return None
         with contextlib.suppress(OSError, ValueError):
-            article = Article.model_validate(load_json(self.data_dir / known["record_path"]))
+            article = cleaner.Article.model_validate(
+                load_json(self.data_dir / known["record_path"])
+            )
             return None if article.truncated else article
         return None
 
@@ -439,8 +452,8 @@ class Run:
         article: Article,
         found: Fingerprint | Unset | None = Unset.UNSET,
     ) -> None:
-        kind = self._save(article, replaces=self._previous_paths(url), found=found)
-        self._record(url, page_hash, article)
+        kind, saved = self._save(article, replaces=self._previous_paths(url), found=found)
+        self._record(url, page_hash, article, saved)
         self._count(kind, url, record=article.id)
 
     def _save(
@@ -449,10 +462,12 @@ class Run:
         *,
         replaces: list[str],
         found: Fingerprint | Unset | None = Unset.UNSET,
-    ) -> Outcome:
+    ) -> tuple[Outcome, str]:
         """Write ``article`` unless an identical record is on disk; remove records it
-        replaces. ``found``: the fingerprint of ``article``, when known."""
+        replaces. ``found``: the fingerprint of ``article``, when known. Returns what the
+        save was, and the record's path under the data folder."""
         path = clean_path(self.data_dir, article)
+        relative = str(path.relative_to(self.data_dir))
         article = mark_duplicate(self.state, self.data_dir, article, path, found)
         new = article.model_dump(mode="json")
         outcome = Outcome.NEW
@@ -465,10 +480,9 @@ class Run:
                     article = article.model_copy(update={"aggregator": old["aggregator"]})
                     new = article.model_dump(mode="json")
                 if _comparable(old) == _comparable(new):
-                    return Outcome.UNCHANGED
+                    return Outcome.UNCHANGED, relative
             outcome = Outcome.UPDATED
         write_atomic(path, dumped_json(new))
-        relative = str(path.relative_to(self.data_dir))
         for previous in replaces:
             if previous and previous != relative:
                 with contextlib.suppress(FileNotFoundError):
@@ -478,15 +492,12 @@ class Run:
         source["articles"] += 1
         source["date"] += article.date is not None
         source["authors"] += bool(article.authors)
-        return outcome
+        return outcome, relative
 
-    def _record(self, url: str, page_hash: str, article: Article) -> None:
-        path = clean_path(self.data_dir, article)
+    def _record(self, url: str, page_hash: str, article: Article, relative: str) -> None:
+        """Note in the state that ``url`` produced ``article``, saved at ``relative``."""
         self.state.record_result(
-            url,
-            content_hash=page_hash,
-            record_id=article.id,
-            record_path=str(path.relative_to(self.data_dir)),
+            url, content_hash=page_hash, record_id=article.id, record_path=relative
         )
 
     def _previous_paths(self, *urls: str) -> list[str]:
@@ -605,9 +616,9 @@ async def run_once(
         with WarcWriterProcess(data_dir / "raw") as raw_store:
             async with (
                 Fetcher(config.settings, raw_store=raw_store, clock=clock) as fetcher,
-                _cleaner_for(0 if in_process else workers, config.settings, clean) as cleaner,
+                _cleaner_for(0 if in_process else workers, config.settings, clean) as cleaning,
             ):
-                run.cleaner = cleaner
+                run.cleaner = cleaning
                 summary = await _stoppable(
                     run.execute(fetcher, links, follow_originals), run.summary
                 )

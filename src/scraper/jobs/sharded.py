@@ -14,8 +14,8 @@ import asyncio
 import zlib
 from collections.abc import AsyncIterator, Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING, TypeAlias
 
-from cleaner import Article, Reject
 from scraper.errors import NetworkError
 from scraper.fetch.fetcher import Fetcher, FetchOutcome, FetchRequest
 from scraper.fetch.politeness import host_key
@@ -24,7 +24,10 @@ from scraper.jobs.pipeline import judge
 from scraper.settings import Settings
 from scraper.store.warc import WarcStore
 
-Cleaned = tuple[FetchOutcome, Article | Reject | None]
+if TYPE_CHECKING:
+    from cleaner import Article, Reject
+
+Cleaned: TypeAlias = "tuple[FetchOutcome, Article | Reject | None]"
 
 
 def shard_by_host(requests: list[FetchRequest], shards: int) -> list[list[FetchRequest]]:

@@ -15,11 +15,15 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from cleaner import Article
+import cleaner
 from cleaner.fingerprint import Fingerprint, distance, fingerprint
 from scraper.store.records import load_json, to_json, write_atomic
 from scraper.store.state import FingerprintRow, StateDB, band_keys
+
+if TYPE_CHECKING:
+    from cleaner import Article
 
 # Measured on the dev corpora (cleaner.fingerprint): different articles stayed 12+ bits
 # apart; a copy with a line added or a paragraph less was within 5 bits in 85 % of cases.
@@ -107,7 +111,7 @@ def _point(state: StateDB, data_dir: Path, copy: FingerprintRow, original: str) 
     """Rewrite the record of ``copy`` to say it duplicates ``original``."""
     path = data_dir / copy.record_path
     try:
-        record = Article.model_validate(load_json(path))
+        record = cleaner.Article.model_validate(load_json(path))
     except (OSError, ValueError):
         state.forget_fingerprint(copy.record_id)
         return

@@ -12,14 +12,17 @@ import secrets
 import unicodedata
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import orjson
 from anyascii import anyascii
 
-from cleaner import Article, Reject, article_id
+from cleaner import article_id
 from scraper.errors import StorageError
+
+if TYPE_CHECKING:
+    from cleaner import Article, Reject
 
 _UNSAFE = re.compile(r"[^a-z0-9._-]+")
 _MAX_COMPONENT = 80
@@ -70,11 +73,15 @@ def open_atomic(path: Path, *, binary: bool = False) -> Iterator[IO[Any]]:
         StorageError: the directory cannot be created or the disk refused the write.
     """
     temp = path.parent / f".{path.name}.{secrets.token_hex(6)}.tmp"
+    # Mode 0666 less the umask, as the WARC files and the state database get: one umask
+    # decides who may read everything under data/ (mkstemp would force 0600).
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        # Mode 0666 less the umask, as the WARC files and the state database get: one
-        # umask decides who may read everything under data/ (mkstemp would force 0600).
-        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        try:
+            fd = os.open(temp, flags, 0o666)
+        except FileNotFoundError:  # the folder's first file (a mkdir each time costs a call)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(temp, flags, 0o666)
     except OSError as exc:
         raise StorageError(f"cannot write {path}: {exc.strerror or exc}") from exc
     try:

@@ -1,13 +1,17 @@
 """A run that never cleans does not pay for the cleaner's extractor at start-up, nor for
-the libraries only cleaning and reading WARC files need."""
+the records' models, the site rules, the discovery parsers, or the libraries only
+cleaning and reading WARC files need."""
 
 from __future__ import annotations
 
 import subprocess
 import sys
 
+import pytest
+
 import cleaner
 import cleaner.extraction
+import scraper.discovery
 
 # In a fresh interpreter (this one has imported everything already): what the entry
 # point imports for `scraper fetch-many`: its module, and through it the run, the
@@ -20,7 +24,20 @@ extractor = ("cleaner.extraction", "cleaner.text", "trafilatura", "htmldate", "p
 # tld only compares sites; warcio (and fsspec with it) only formats and reads records,
 # which the WARC writer process does.
 unused = ("tld", "warcio", "fsspec")
-print(" ".join(name for name in extractor + unused if name in sys.modules))
+# A raw-only run saves no record: the records' models and the site rules (pydantic
+# schemas, rule files) come with the first page cleaned or rejected. Given its links, it
+# discovers nothing: no listing, feed or sitemap parser (lxml, charset detection).
+records = ("cleaner.models", "cleaner.rules", "cleaner.pages", "cleaner.noise")
+discovery = (
+    "scraper.discovery.discover",
+    "scraper.discovery.listing",
+    "scraper.discovery.feeds",
+    "scraper.discovery.sitemaps",
+    "lxml",
+    "charset_normalizer",
+)
+names = extractor + unused + records + discovery
+print(" ".join(name for name in names if name in sys.modules))
 """
 
 
@@ -46,3 +63,30 @@ def test_the_package_still_gives_the_extract_function_once_its_module_is_importe
     assert declared_url is cleaner.extraction.declared_url
     assert callable(extract_text)
     assert all(hasattr(cleaner, name) for name in cleaner.__all__)
+
+
+def test_the_packages_give_every_name_they_list_on_first_use() -> None:
+    from cleaner import Article, Reject, SiteRules
+    from scraper.discovery import Link, discover, parse_sitemap
+
+    assert Article is cleaner.models.Article
+    assert Reject is cleaner.models.Reject
+    assert SiteRules is cleaner.rules.SiteRules
+    assert Link is scraper.discovery.links.Link
+    assert discover is sys.modules["scraper.discovery.discover"].discover
+    assert parse_sitemap is scraper.discovery.sitemaps.parse_sitemap
+    assert all(hasattr(scraper.discovery, name) for name in scraper.discovery.__all__)
+    with pytest.raises(AttributeError, match="no attribute 'Nothing'"):
+        _ = cleaner.Nothing  # type: ignore[attr-defined]
+
+
+def test_the_discover_function_is_not_replaced_by_its_module() -> None:
+    # In a fresh interpreter, the submodule imported first: the import system sets a
+    # submodule on its package, where it would hide the function of the same name.
+    probe = "from scraper.discovery.discover import DiscoveryResult\n"
+    probe += "from scraper.discovery import discover\nprint(callable(discover), type(discover))"
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=False
+    )
+
+    assert done.stdout.split()[0] == "True", done.stdout + done.stderr

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from array import array
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -19,14 +20,22 @@ _LETTER = re.compile(r"\w", re.UNICODE)
 
 
 # The identifier every page is classified with: one the caller handed in (`use_identifier`),
-# or else py3langid's own, loaded on the first text asked about.
+# or else the one its loader (`load_identifier_with`; py3langid's own file by default)
+# gives on the first text asked about.
 _installed: list[LanguageIdentifier] = []
+_loader: list[Callable[[], LanguageIdentifier]] = []
 
 
 def use_identifier(identifier: LanguageIdentifier) -> None:
     """Classify with ``identifier`` from now on: py3langid's model as the caller loaded it
     (the cleaning pool maps an uncompressed copy of it from a cache, in milliseconds)."""
     _installed[:] = [identifier]
+
+
+def load_identifier_with(loader: Callable[[], LanguageIdentifier]) -> None:
+    """Load the identifier with ``loader`` when a text first needs one, instead of from
+    py3langid's file: so a process whose pages all declare their language loads none."""
+    _loader[:] = [loader]
 
 
 def packaged_identifier() -> LanguageIdentifier:
@@ -42,7 +51,7 @@ def packaged_identifier() -> LanguageIdentifier:
 def _identifier() -> LanguageIdentifier:
     """Loaded once per process: only pages that declare no language pay for it."""
     if not _installed:
-        use_identifier(packaged_identifier())
+        use_identifier(_loader[0]() if _loader else packaged_identifier())
     return _installed[0]
 
 

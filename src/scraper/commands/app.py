@@ -27,10 +27,12 @@ from typing import Annotated, Any, NoReturn, TypeVar
 import typer
 from typer.core import TyperArgument, TyperGroup, TyperOption
 
+from cleaner.language import load_identifier_with
 from scraper import __version__, commands
 from scraper.clock import utc_now
 from scraper.commands.exitcodes import ExitCode
 from scraper.errors import ConfigError
+from scraper.jobs.language_cache import load_identifier
 from scraper.jobs.progress import Reporter, choose_mode, printable
 from scraper.settings import RetryPolicy, Settings, apply_overrides, load_settings, parse_override
 
@@ -389,6 +391,9 @@ def _register_commands(args: list[str]) -> None:
 
 def main() -> None:
     """Console-script entry point: no tracebacks for expected failures."""
+    # A page cleaned in this process (`fetch`, `clean`, `--workers 0`, `reclean`) that
+    # needs the language model maps it from its cache, as the cleaning pool does.
+    load_identifier_with(load_identifier)
     _register_commands(sys.argv[1:])
     try:
         app()

@@ -411,10 +411,10 @@ class Run:
         if full is None:
             self._save_counted(waiting.url, waiting.page_hash, waiting.article, waiting.found)
             return
-        kind = self._save(full, replaces=self._previous_paths(waiting.url, original))
-        self._record(waiting.url, waiting.page_hash, full)
+        kind, saved = self._save(full, replaces=self._previous_paths(waiting.url, original))
+        self._record(waiting.url, waiting.page_hash, full, saved)
         if original_hash is not None and whole is not None and whole is not full:
-            self._record(original, original_hash, full)
+            self._record(original, original_hash, full, saved)
         if counted:
             self.summary.duplicates += 1
             self.reporter.advance()
@@ -452,8 +452,8 @@ class Run:
         article: Article,
         found: Fingerprint | Unset | None = Unset.UNSET,
     ) -> None:
-        kind = self._save(article, replaces=self._previous_paths(url), found=found)
-        self._record(url, page_hash, article)
+        kind, saved = self._save(article, replaces=self._previous_paths(url), found=found)
+        self._record(url, page_hash, article, saved)
         self._count(kind, url, record=article.id)
 
     def _save(
@@ -462,10 +462,12 @@ class Run:
         *,
         replaces: list[str],
         found: Fingerprint | Unset | None = Unset.UNSET,
-    ) -> Outcome:
+    ) -> tuple[Outcome, str]:
         """Write ``article`` unless an identical record is on disk; remove records it
-        replaces. ``found``: the fingerprint of ``article``, when known."""
+        replaces. ``found``: the fingerprint of ``article``, when known. Returns what the
+        save was, and the record's path under the data folder."""
         path = clean_path(self.data_dir, article)
+        relative = str(path.relative_to(self.data_dir))
         article = mark_duplicate(self.state, self.data_dir, article, path, found)
         new = article.model_dump(mode="json")
         outcome = Outcome.NEW
@@ -478,10 +480,9 @@ class Run:
                     article = article.model_copy(update={"aggregator": old["aggregator"]})
                     new = article.model_dump(mode="json")
                 if _comparable(old) == _comparable(new):
-                    return Outcome.UNCHANGED
+                    return Outcome.UNCHANGED, relative
             outcome = Outcome.UPDATED
         write_atomic(path, dumped_json(new))
-        relative = str(path.relative_to(self.data_dir))
         for previous in replaces:
             if previous and previous != relative:
                 with contextlib.suppress(FileNotFoundError):
@@ -491,15 +492,12 @@ class Run:
         source["articles"] += 1
         source["date"] += article.date is not None
         source["authors"] += bool(article.authors)
-        return outcome
+        return outcome, relative
 
-    def _record(self, url: str, page_hash: str, article: Article) -> None:
-        path = clean_path(self.data_dir, article)
+    def _record(self, url: str, page_hash: str, article: Article, relative: str) -> None:
+        """Note in the state that ``url`` produced ``article``, saved at ``relative``."""
         self.state.record_result(
-            url,
-            content_hash=page_hash,
-            record_id=article.id,
-            record_path=str(path.relative_to(self.data_dir)),
+            url, content_hash=page_hash, record_id=article.id, record_path=relative
         )
 
     def _previous_paths(self, *urls: str) -> list[str]:

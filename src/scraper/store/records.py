@@ -73,11 +73,15 @@ def open_atomic(path: Path, *, binary: bool = False) -> Iterator[IO[Any]]:
         StorageError: the directory cannot be created or the disk refused the write.
     """
     temp = path.parent / f".{path.name}.{secrets.token_hex(6)}.tmp"
+    # Mode 0666 less the umask, as the WARC files and the state database get: one umask
+    # decides who may read everything under data/ (mkstemp would force 0600).
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        # Mode 0666 less the umask, as the WARC files and the state database get: one
-        # umask decides who may read everything under data/ (mkstemp would force 0600).
-        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        try:
+            fd = os.open(temp, flags, 0o666)
+        except FileNotFoundError:  # the folder's first file (a mkdir each time costs a call)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(temp, flags, 0o666)
     except OSError as exc:
         raise StorageError(f"cannot write {path}: {exc.strerror or exc}") from exc
     try:

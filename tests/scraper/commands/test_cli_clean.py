@@ -5,10 +5,13 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
+from cleaner import language
+from scraper.commands.app import main
 from scraper.commands.clean import clean_bytes
 from tests.conftest import FIXTURES, SCRAPER, run_scraper
 
@@ -175,3 +178,32 @@ def test_a_page_saved_with_a_byte_order_mark_is_cleaned_as_html(encoding: str) -
     record = clean_bytes(saved, source.name, None)
 
     assert record == expected
+
+
+def test_a_page_cleaned_in_the_commands_process_maps_the_cached_language_model(
+    workdir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # In this process (the console script's `main`), with the cleaner's identifier and
+    # loader put back afterwards: the other tests here want py3langid's own.
+    monkeypatch.setattr(language, "_installed", [])
+    monkeypatch.setattr(language, "_loader", [])
+    paragraph = (
+        "The last bus out of the market square leaves at twenty past seven, so anyone who "
+        "works a late shift walks home or pays for a taxi across the river. "
+    )
+    page = workdir / "bus.html"  # no language declared anywhere
+    page.write_text(
+        "<html><head><title>The last bus</title></head><body><article><h1>The last bus</h1>"
+        f"<p>{paragraph * 2}</p><p>{paragraph}</p></article></body></html>",
+        encoding="utf-8",
+    )
+    monkeypatch.setattr(
+        sys, "argv", ["scraper", "clean", str(page), "--url", "https://example.org/bus"]
+    )
+
+    with pytest.raises(SystemExit) as exited:
+        main()
+
+    assert exited.value.code == 0
+    assert json.loads(capsys.readouterr().out)["language"] == "en"
+    assert isinstance(language._identifier().tk_nextmove, memoryview)  # the mapped model

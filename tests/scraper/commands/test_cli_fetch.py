@@ -139,8 +139,9 @@ def test_output_option_writes_file(httpserver: HTTPServer, workdir: Path) -> Non
     assert record["source"] == "The Islands Gazette"
 
 
-# Retries stay on (they are part of what is tested) but wait a few milliseconds, not seconds.
-QUICK_RETRIES = "[settings.retry]\nbackoff_base = 0.01\n"
+# Retries stay on (they are part of what is tested) but wait a few milliseconds, not seconds:
+# the backoff, and the per-host delay each attempt waits too (1 s by default).
+QUICK_RETRIES = "[settings.retry]\nbackoff_base = 0.01\n[settings.politeness]\ndelay = 0\n"
 
 
 def _quick(workdir: Path, extra: str = "") -> str:

@@ -113,9 +113,9 @@ def test_exit_code_tells_settled_failures_from_those_worth_a_look(
     urls = [httpserver.url_for("/c"), httpserver.url_for("/bad")]
     (workdir / "urls.txt").write_text("\n".join(urls) + "\n", encoding="utf-8")
 
-    result = run_scraper(
-        "fetch-many", "urls.txt", "--log-json", "-s", "retry.backoff_base=0.01", cwd=workdir
-    )
+    # Retries and requests at once: the backoff, and the per-host delay (1 s a request).
+    quick = ["-s", "retry.backoff_base=0.01", "-s", "politeness.delay=0"]
+    result = run_scraper("fetch-many", "urls.txt", "--log-json", *quick, cwd=workdir)
 
     assert result.returncode == code, result.stderr
     summary = json.loads(result.stdout)

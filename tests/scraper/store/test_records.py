@@ -15,7 +15,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cleaner import Article, Reject, RejectReason
-from scraper.store.records import clean_path, dumped_json, save_article, save_reject
+from scraper.errors import StorageError
+from scraper.store.records import (
+    clean_path,
+    dumped_json,
+    save_article,
+    save_reject,
+    write_atomic,
+)
 from scraper.store.state import StateDB
 from scraper.store.warc import WarcStore
 from tests.scraper.store.test_rawstore import _page
@@ -104,3 +111,19 @@ def test_what_orjson_refuses_is_written_as_json_writes_it() -> None:
 def test_an_article_is_written_as_json_indents_it() -> None:
     dumped = _article("Новая газета").model_dump(mode="json")
     assert dumped_json(dumped) == json.dumps(dumped, ensure_ascii=False, indent=2) + "\n"
+
+
+def test_an_atomic_write_makes_its_folder_and_refuses_a_file_in_its_place(tmp_path: Path) -> None:
+    """The folder is made on its first file (and again if removed); a file where the
+    folder should be is a StorageError naming the path, not a traceback."""
+    path = tmp_path / "clean" / "ferries" / "one.json"
+    write_atomic(path, "first\n")
+    path.unlink()
+    path.parent.rmdir()
+    write_atomic(path, "again\n")
+    assert path.read_text() == "again\n"
+    assert [p.name for p in path.parent.iterdir()] == ["one.json"]  # no temporary file left
+    blocked = tmp_path / "clean" / "trains"
+    blocked.write_text("not a folder")
+    with pytest.raises(StorageError, match=r"cannot write .*trains/two\.json"):
+        write_atomic(blocked / "two.json", "{}\n")

@@ -396,13 +396,18 @@ def main() -> None:
     load_identifier_with(load_identifier)
     _register_commands(sys.argv[1:])
     try:
-        app()
-    except KeyboardInterrupt:
-        typer.echo("scraper: interrupted", err=True)
-        _exit(int(ExitCode.INTERRUPTED))
+        try:
+            app()
+        except KeyboardInterrupt:
+            typer.echo("scraper: interrupted", err=True)
+            sys.exit(int(ExitCode.INTERRUPTED))
     except SystemExit as done:  # typer ends every command with one
-        _exit(done.code)
-    _exit(0)
+        # Only in the process this is the program of (the console script, or
+        # ``python -m scraper``): a caller running `main` in its own process (a test)
+        # gets the SystemExit, and its interpreter goes on.
+        if getattr(sys.modules.get("__main__"), "main", None) is main:
+            _exit(done.code)
+        raise
 
 
 def _exit(code: object) -> NoReturn:

@@ -8,6 +8,7 @@ when imported. A command takes the shared options it needs with `@shared(...)`
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import functools
 import importlib
@@ -16,6 +17,7 @@ import json
 import os
 import pkgutil
 import sys
+import threading
 import typing
 from collections.abc import Callable
 from dataclasses import dataclass, fields
@@ -394,7 +396,40 @@ def main() -> None:
     load_identifier_with(load_identifier)
     _register_commands(sys.argv[1:])
     try:
-        app()
-    except KeyboardInterrupt:
-        typer.echo("scraper: interrupted", err=True)
-        sys.exit(int(ExitCode.INTERRUPTED))
+        try:
+            app()
+        except KeyboardInterrupt:
+            typer.echo("scraper: interrupted", err=True)
+            sys.exit(int(ExitCode.INTERRUPTED))
+    except SystemExit as done:  # typer ends every command with one
+        # Only in the process this is the program of (the console script, or
+        # ``python -m scraper``): a caller running `main` in its own process (a test)
+        # gets the SystemExit, and its interpreter goes on.
+        if getattr(sys.modules.get("__main__"), "main", None) is main:
+            _exit(done.code)
+        raise
+
+
+def _exit(code: object) -> NoReturn:
+    """Exit with ``code`` once everything is written, without tearing the interpreter down.
+
+    By the time a command returns, all it wrote is complete: each record and reject is
+    written to a temporary file, fsynced and renamed; the state database is committed
+    and closed; the WARC writer process has written, fsynced and closed its files and
+    exited. What the exit handlers do (logging's flush, the waits for worker threads and
+    processes) still runs, after the threads still running are waited for, and the
+    standard streams are flushed. What is skipped is the
+    interpreter's own finalization, freeing every object of ~500 modules one by one:
+    ~0.1 s after the last response of a `fetch-many --raw-only`, nothing written by it.
+    """
+    if code is not None and not isinstance(code, int):
+        sys.stderr.write(f"{code}\n")  # what Python prints for a SystemExit with a message
+        code = 1
+    for thread in threading.enumerate():  # as the interpreter would: wait for them
+        if thread is not threading.main_thread() and not thread.daemon:
+            thread.join()
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):  # a closed pipe: nothing more to say
+            stream.flush()
+    os._exit(code or 0)

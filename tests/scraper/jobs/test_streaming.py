@@ -10,6 +10,7 @@ import json
 import re
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -281,6 +282,11 @@ def test_raw_only_stores_responses_that_reclean_cleans_later(
     assert "3 stored raw for `scraper reclean`" in raw.stdout
     assert not _records(workdir)
     assert len([p for p in iter_pages(workdir / "data" / "raw") if p.purpose == "page"]) == 3
+    # The CLI exits without the interpreter's teardown: all it wrote is complete before.
+    with sqlite3.connect(workdir / "data" / "state.sqlite") as db:
+        assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+        assert db.execute("SELECT count(*) FROM urls WHERE last_status = 200").fetchone() == (3,)
+        assert db.execute("SELECT status FROM runs").fetchall() == [("ok",)]
     cleaned = run_scraper("reclean", cwd=workdir)
     assert cleaned.returncode == 0, cleaned.stderr
     assert len(_records(workdir)) == 3

@@ -11,18 +11,9 @@ and the listing rules' models (~60 ms), which a run over a given list of URLs
 from __future__ import annotations
 
 import importlib
-import sys
-import types
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from scraper.discovery.discover import (
-        MAX_SITEMAP_DEPTH,
-        DiscoveryResult,
-        Fetch,
-        discover,
-        fetcher_fetch,
-    )
     from scraper.discovery.errors import DiscoveryError
     from scraper.discovery.feeds import parse_feed
     from scraper.discovery.links import Link
@@ -35,13 +26,20 @@ if TYPE_CHECKING:
         parse_listing_rules,
     )
     from scraper.discovery.sitemaps import SitemapPage, SitemapRef, parse_sitemap
+    from scraper.discovery.walk import (
+        MAX_SITEMAP_DEPTH,
+        DiscoveryResult,
+        Fetch,
+        discover,
+        fetcher_fetch,
+    )
 
 _HOMES = {
-    "MAX_SITEMAP_DEPTH": "discover",
-    "DiscoveryResult": "discover",
-    "Fetch": "discover",
-    "discover": "discover",
-    "fetcher_fetch": "discover",
+    "MAX_SITEMAP_DEPTH": "walk",
+    "DiscoveryResult": "walk",
+    "Fetch": "walk",
+    "discover": "walk",
+    "fetcher_fetch": "walk",
     "DiscoveryError": "errors",
     "parse_feed": "feeds",
     "Link": "links",
@@ -75,20 +73,6 @@ __all__ = [
     "parse_listing_rules",
     "parse_sitemap",
 ]
-
-
-class _Package(types.ModuleType):
-    """Keeps the package's `discover` the function: importing the submodule of the same
-    name (``from scraper.discovery.discover import ...``) would set the module in its
-    place. The submodule stays in ``sys.modules``."""
-
-    def __setattr__(self, name: str, value: object) -> None:
-        if name == "discover" and isinstance(value, types.ModuleType):
-            return
-        super().__setattr__(name, value)
-
-
-sys.modules[__name__].__class__ = _Package
 
 
 def __getattr__(name: str) -> Any:

@@ -29,7 +29,7 @@ unused = ("tld", "warcio", "fsspec")
 # discovers nothing: no listing, feed or sitemap parser (lxml, charset detection).
 records = ("cleaner.models", "cleaner.rules", "cleaner.pages", "cleaner.noise")
 discovery = (
-    "scraper.discovery.discover",
+    "scraper.discovery.walk",
     "scraper.discovery.listing",
     "scraper.discovery.feeds",
     "scraper.discovery.sitemaps",
@@ -73,20 +73,8 @@ def test_the_packages_give_every_name_they_list_on_first_use() -> None:
     assert Reject is cleaner.models.Reject
     assert SiteRules is cleaner.rules.SiteRules
     assert Link is scraper.discovery.links.Link
-    assert discover is sys.modules["scraper.discovery.discover"].discover
+    assert discover is scraper.discovery.walk.discover
     assert parse_sitemap is scraper.discovery.sitemaps.parse_sitemap
     assert all(hasattr(scraper.discovery, name) for name in scraper.discovery.__all__)
     with pytest.raises(AttributeError, match="no attribute 'Nothing'"):
         _ = cleaner.Nothing  # type: ignore[attr-defined]
-
-
-def test_the_discover_function_is_not_replaced_by_its_module() -> None:
-    # In a fresh interpreter, the submodule imported first: the import system sets a
-    # submodule on its package, where it would hide the function of the same name.
-    probe = "from scraper.discovery.discover import DiscoveryResult\n"
-    probe += "from scraper.discovery import discover\nprint(callable(discover), type(discover))"
-    done = subprocess.run(
-        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=False
-    )
-
-    assert done.stdout.split()[0] == "True", done.stdout + done.stderr

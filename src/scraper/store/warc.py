@@ -6,9 +6,10 @@ response) is written in one go and flushed, so a crash leaves at most a truncate
 tail that readers skip.
 
 The WARC writer process (`scraper.store.warc_writer_child`) imports this module and should be
-ready at once: `scraper.errors` and `scraper.fetch.page`, which pull in the cleaner
-(~1 s), are imported here only where they are needed. So is warcio (~18 ms with fsspec), which
-the fetching process, importing this module for its constants, never uses.
+ready at once: `scraper.errors` and `scraper.fetch.page`, which pull in the cleaner's errors
+and with them pydantic (~75 ms), are imported here only where they are needed. So is warcio
+(~18 ms with fsspec), which the fetching process, importing this module for its constants,
+never uses.
 """
 
 from __future__ import annotations

@@ -52,7 +52,7 @@ from cleaner.relative_dates import is_relative_date, read_date_line, resolve_rel
 from cleaner.rules import SiteRules, find_rules
 from cleaner.sniff import refuse_binary
 from cleaner.teasers import teaser_body, teaser_source
-from cleaner.titles import choose_title
+from cleaner.titles import choose_title, witness_order
 from cleaner.urls import canonicalize_url, is_http_url, same_site
 
 _BLOCK_TAGS = "p, h2, h3, h4, h5, h6, li, blockquote, pre"
@@ -376,7 +376,12 @@ def _fill_from_metadata(
         title_tag = _first_text(tree, ["title"])
         filled["title"] = (
             choose_title(
-                [meta.og_title, meta.ld_title, h1, title_tag], site_names, host, meta.sections
+                witness_order(
+                    meta.og_title, meta.ld_title, h1, title_tag, site_names, host, meta.sections
+                ),
+                site_names,
+                host,
+                meta.sections,
             )
             or ""
         )

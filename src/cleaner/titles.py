@@ -102,6 +102,33 @@ def choose_title(
     return None
 
 
+def witness_order(
+    og_title: str | None,
+    ld_title: str | None,
+    h1: str | None,
+    title_tag: str | None,
+    site_names: Iterable[str],
+    host: str = "",
+    sections: Iterable[str] = (),
+) -> list[str | None]:
+    """The title witnesses in order of trust: og:title, the JSON-LD headline, the first
+    ``<h1>``, ``<title>``; the ``<h1>`` first when og:title only repeats ``<title>``
+    and the JSON-LD headline is the ``<h1>``'s text.
+
+    An SEO plugin copies the document title into og:title: a headline that the page
+    shows and that its article data states outweighs that copy.
+    """
+    names, section_names = list(site_names), list(sections)
+    og, ld, heading, tag = (
+        choose_title([witness], names, host, section_names)
+        for witness in (og_title, ld_title, h1, title_tag)
+    )
+    copied = bool(og and tag) and text_key(og or "") == text_key(tag or "")
+    if copied and ld and heading and text_key(ld) == text_key(heading) != text_key(og or ""):
+        return [h1, og_title, ld_title, title_tag]
+    return [og_title, ld_title, h1, title_tag]
+
+
 def _confirmed_prefix(title: str, witnesses: list[str]) -> str:
     """The title cut before a trailing " - Segment" when another witness ends there too.
 

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import re
+import tomllib
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, timedelta
+from functools import cache
+from importlib import resources
 from itertools import islice
 
 # A time without an offset may be read in any zone from UTC-12 to UTC+14.
@@ -129,3 +132,45 @@ def pick_date(
         if raw and iso is not None and not is_after(iso, fetched_at):
             return raw, iso
     return None
+
+
+@cache
+def _text_date_patterns() -> tuple[dict[str, int], tuple[re.Pattern[str], ...]]:
+    """Month numbers by lower-case name (from ``months.toml``), and the written-out date
+    shapes: month name first or day first, ISO 8601, and day.month.year."""
+    text = (resources.files("cleaner") / "months.toml").read_text(encoding="utf-8")
+    data = tomllib.loads(text)
+    months: dict[str, int] = {}
+    for table in (data["full"], data["short"]):
+        for names in table.values():
+            for number, written in enumerate(names, start=1):
+                months.update(dict.fromkeys(written.split("|"), number))
+    name = "(?P<month>" + "|".join(map(re.escape, sorted(months, key=len, reverse=True)))
+    name += r")\.?"
+    day, year = r"(?P<day>\d{1,2})(?:st|nd|rd|th)?", r"(?P<year>\d{4})(?!\d)"
+    return months, (
+        re.compile(rf"(?<!\w){name}\s+{day},?\s+{year}", re.IGNORECASE),
+        re.compile(rf"(?<!\d){day}\.?\s+(?:de\s+)?{name},?\s+(?:de\s+)?{year}", re.IGNORECASE),
+        re.compile(r"(?<!\d)(?P<year>\d{4})-(?P<number>\d{2})-(?P<day>\d{2})(?![\d:T])"),
+        re.compile(r"(?<![\d.])(?P<day>\d{1,2})\.(?P<number>\d{1,2})\.(?P<year>\d{4})(?!\d)"),
+    )
+
+
+def text_dates(text: str) -> list[tuple[str, str]]:
+    """The dates written out in ``text`` ("Dec 4, 2025", "4. Dezember 2025", "2025-12-04",
+    "04.12.2025"), as (raw, ISO 8601 date), in text order.
+
+    A date with slashes is left out: "03/04/2025" is March or April by the site's habit.
+    """
+    months, patterns = _text_date_patterns()
+    found: list[tuple[int, str, str]] = []
+    for pattern in patterns:
+        for match in pattern.finditer(text):
+            parts = match.groupdict()
+            month = parts.get("number") or months[parts["month"].lower()]
+            try:
+                iso = date(int(parts["year"]), int(month), int(parts["day"])).isoformat()
+            except ValueError:  # "31 February", or a month number over 12
+                continue
+            found.append((match.start(), match.group(0), iso))
+    return [(raw, iso) for _, raw, iso in sorted(found)]

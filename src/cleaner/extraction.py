@@ -30,7 +30,14 @@ from cleaner.credits import (
     link_named,
     own_names,
 )
-from cleaner.dates import normalize_date, page_may_hold_date, pick_date, url_may_hold_date
+from cleaner.dates import (
+    is_after,
+    normalize_date,
+    page_may_hold_date,
+    pick_date,
+    text_dates,
+    url_may_hold_date,
+)
 from cleaner.decode import decode_html
 from cleaner.embedded import embedded_article_html
 from cleaner.errors import ExtractionError, rejection
@@ -64,6 +71,11 @@ _CONTROL_CHAR_LIST = tuple(filter(_CONTROL_CHARS.match, map(chr, range(0x80))))
 # already decoded, so the declaration is dropped before parsing.
 _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*>")
 _MAX_FALLBACK_TAGS = 15_000
+# How much text after (before) the <h1> a byline's date may take to end: past that, an
+# article's first sentence ("On August 12, 1898 ...") or another page's teaser begins.
+_AFTER_HEADLINE = 60
+_BEFORE_HEADLINE = 40
+_UNSEEN_TAGS = frozenset({"script", "style", "noscript", "template", "-comment"})
 _LEAD_LINES = 3  # a title echo, the counters, the date: where an aggregator's date line sits
 # htmldate's extensive search reads dates in the page's text: without it, wcxb-dev dates
 # 0.833, with it 0.858 (htmldate alone 0.852). The cap is on the text left once scripts
@@ -370,6 +382,7 @@ def _fill_from_metadata(
     filled = dict(fields)
     page = _LxmlPage(html)
     undated: list[str | None] | None = None
+    headline_dated: tuple[str, str] | None = None
     site_names = [*meta.site_names, *([rule.display_name] if rule else [])]
     h1 = _first_text(tree, ["h1"])
     if "title" not in filled:
@@ -393,6 +406,8 @@ def _fill_from_metadata(
             filled["date_raw"], filled["date"] = picked
         else:
             undated = candidates  # htmldate's turn, after the body's trafilatura
+            # Read now: the body's pruning may take the byline out of the tree.
+            headline_dated = _headline_date(tree, fetched_at)
     if "authors" not in filled:
         # The JSON-LD author field: people first, then credited agencies ("dpa", "SDA").
         authors = clean_authors(meta.authors, site_names)
@@ -422,7 +437,8 @@ def _fill_from_metadata(
         filled["body"], filled["truncated"] = strip_truncation(body, ("...", "…"))
     if undated is not None:
         # Only future dates on the page: keep one, so validation rejects it as FUTURE_DATE.
-        picked = pick_date([_htmldate(page, url, fetched_at)], fetched_at) or pick_date(undated)
+        picked = headline_dated or pick_date([_htmldate(page, url, fetched_at)], fetched_at)
+        picked = picked or pick_date(undated)
         if picked is not None:
             filled["date_raw"], filled["date"] = picked
     filled.setdefault("source", meta.publisher or host)
@@ -430,6 +446,44 @@ def _fill_from_metadata(
     filled.update(_described(meta, url, filled, fetched_at))
     filled["url"] = url
     return filled
+
+
+def _headline_date(tree: HTMLParser, fetched_at: datetime | None) -> tuple[str, str] | None:
+    """The date written right after the page's ``<h1>``, else right before it: where a
+    page with no date in its markup prints its byline ("Updated Dec 4, 2025", "Back to
+    all articles February 4, 2025 - 11 minutes"). (raw, ISO 8601 date) or None.
+
+    htmldate, which reads the whole page, may take a copyright year or a list's date
+    for the page's own (wcxb-dev: 6 of its misses right, 1 hit lost).
+    """
+    heading = tree.css_first("h1")
+    if heading is None:
+        return None
+    after = text_dates(_text_beside(heading, forward=True)[:_AFTER_HEADLINE])
+    before = text_dates(_text_beside(heading, forward=False)[-_BEFORE_HEADLINE:])
+    for raw, iso in [*after[:1], *before[-1:]]:
+        if not is_after(iso, fetched_at):
+            return raw, iso
+    return None
+
+
+def _text_beside(node: Node, *, forward: bool) -> str:
+    """The page's text just after ``node`` (or just before it), about as much as the
+    headline's date could need: the siblings' text, then the ancestors' siblings'."""
+    limit = max(_AFTER_HEADLINE, _BEFORE_HEADLINE)
+    parts: list[str] = []
+    size = 0
+    current: Node | None = node
+    while current is not None and size < limit:
+        sibling = current.next if forward else current.prev
+        while sibling is not None and size < limit:
+            if sibling.tag not in _UNSEEN_TAGS:
+                text = sibling.text(separator=" ")
+                parts.append(text)
+                size += len(text.strip())
+            sibling = sibling.next if forward else sibling.prev
+        current = current.parent
+    return " ".join(" ".join(parts if forward else reversed(parts)).split())
 
 
 def _htmldate(page: _LxmlPage, url: str, fetched_at: datetime | None) -> str | None:

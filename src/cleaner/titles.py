@@ -118,15 +118,22 @@ def witness_order(
     An SEO plugin copies the document title into og:title: a headline that the page
     shows and that its article data states outweighs that copy.
     """
+    usual = [og_title, ld_title, h1, title_tag]
+    if not (og_title and ld_title and h1 and title_tag):
+        return usual
     names, section_names = list(site_names), list(sections)
-    og, ld, heading, tag = (
-        choose_title([witness], names, host, section_names)
-        for witness in (og_title, ld_title, h1, title_tag)
-    )
-    copied = bool(og and tag) and text_key(og or "") == text_key(tag or "")
-    if copied and ld and heading and text_key(ld) == text_key(heading) != text_key(og or ""):
+
+    def key(witness: str) -> str:
+        return text_key(choose_title([witness], names, host, section_names) or "")
+
+    # Cheapest test first: on most news pages og:title is not the document title's copy.
+    og = key(og_title)
+    if not og or og != key(title_tag):
+        return usual
+    heading = key(h1)
+    if heading and heading != og and heading == key(ld_title):
         return [h1, og_title, ld_title, title_tag]
-    return [og_title, ld_title, h1, title_tag]
+    return usual
 
 
 def _confirmed_prefix(title: str, witnesses: list[str]) -> str:

@@ -16,7 +16,7 @@ from scraper.errors import StorageError
 from scraper.fetch.fetcher import Fetcher
 from scraper.fetch.page import FetchedPage
 from scraper.jobs.progress import Reporter
-from scraper.jobs.run import Run, RunSummary, run_once
+from scraper.jobs.run import _MARKS_AT_ONCE, Run, RunSummary, run_once
 from scraper.settings import Settings
 from scraper.store.state import StateDB
 from tests.scraper.loopback import Handler, LoopbackServer, Reply, Seen
@@ -115,3 +115,29 @@ def test_a_raw_store_failure_while_loading_robots_ahead_fails_the_run(tmp_path: 
     assert server.hits["/robots.txt"] >= 1
     assert not any(path.startswith("/open/") for path in server.hits)
     assert not [message for message in reported if "never retrieved" in message]
+
+
+def test_links_past_one_batch_of_seen_marks_are_all_marked(tmp_path: Path) -> None:
+    settings = _settings(tmp_path)
+
+    async def scenario() -> tuple[RunSummary, LoopbackServer, list[Link]]:
+        async with LoopbackServer(_routes()) as server:
+            count = _MARKS_AT_ONCE + 1  # written in two batches
+            links = [Link(url=server.url(f"/closed/{i}")) for i in range(count)]
+            summary = await run_once(
+                SourcesConfig(settings=settings),
+                [],
+                reporter=Reporter("plain", utc_now, io.StringIO()),
+                clock=utc_now,
+                links=links,
+                raw_only=True,
+            )
+        return summary, server, links
+
+    summary, server, links = asyncio.run(scenario())
+    assert summary.outcomes["rejected"] == len(links)
+    assert server.hits == {"/robots.txt": 1}
+    with StateDB(settings.data_dir / "state.sqlite") as state:
+        rows = [state.url_row(link.url) for link in links]
+    # Marked before the fetch pass: the robots refusal is noted on each row.
+    assert all(row is not None and row["last_error"] for row in rows)

@@ -51,6 +51,17 @@ def _links(*servers: LoopbackServer) -> list[Link]:
     return [Link(url=server.url(path)) for path in paths for server in servers]
 
 
+async def _raw_only_run(settings: Settings, links: list[Link]) -> RunSummary:
+    return await run_once(
+        SourcesConfig(settings=settings),
+        [],
+        reporter=Reporter("plain", utc_now, io.StringIO()),
+        clock=utc_now,
+        links=links,
+        raw_only=True,
+    )
+
+
 def test_a_raw_only_run_asks_each_site_for_robots_once_and_marks_every_link_seen(
     tmp_path: Path,
 ) -> None:
@@ -62,14 +73,7 @@ def test_a_raw_only_run_asks_each_site_for_robots_once_and_marks_every_link_seen
             LoopbackServer(_routes(), host="127.0.0.2") as two,
         ):
             links = _links(one, two)
-            summary = await run_once(
-                SourcesConfig(settings=settings),
-                [],
-                reporter=Reporter("plain", utc_now, io.StringIO()),
-                clock=utc_now,
-                links=links,
-                raw_only=True,
-            )
+            summary = await _raw_only_run(settings, links)
         return summary, [one, two], links
 
     summary, servers, links = asyncio.run(scenario())
@@ -124,14 +128,7 @@ def test_links_past_one_batch_of_seen_marks_are_all_marked(tmp_path: Path) -> No
         async with LoopbackServer(_routes()) as server:
             count = _MARKS_AT_ONCE + 1  # written in two batches
             links = [Link(url=server.url(f"/closed/{i}")) for i in range(count)]
-            summary = await run_once(
-                SourcesConfig(settings=settings),
-                [],
-                reporter=Reporter("plain", utc_now, io.StringIO()),
-                clock=utc_now,
-                links=links,
-                raw_only=True,
-            )
+            summary = await _raw_only_run(settings, links)
         return summary, server, links
 
     summary, server, links = asyncio.run(scenario())

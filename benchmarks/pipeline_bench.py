@@ -13,9 +13,14 @@ and language model) once in each of them; the PSS column (proportional set size,
 /proc/PID/smaps_rollup: a shared page split between the processes that map it) sums to
 what the tree holds. PSS is sampled every 100 ms (reading smaps_rollup walks the page
 tables: ~1 ms a process). Pages of shared libraries mapped by processes outside the tree
-are split with those too, so the PSS sum can be a few MB under the tree's own share. Each
-client's output is verified: one record with text per URL, counted by the URL the record
-names, so a lost or overwritten record cannot hide.
+are split with those too, so the PSS sum can be a few MB under the tree's own share. The
+`tree MB` column is the tree's resident set with each page counted once: the distinct
+physical pages mapped by any of its processes (their page frame numbers, read from
+/proc/PID/pagemap), which is what the tree occupies in RAM, shared library pages included
+whole; sampled every 500 ms (~8 ms a process), and only where this process may read page
+frame numbers (root, or CAP_SYS_ADMIN; "n/a" otherwise). Each client's output is
+verified: one record with text per URL, counted by the URL the record names, so a lost or
+overwritten record cannot hide.
 
 Why the trafilatura CLI is run this way (a first version counted 128 records of 2,000):
 - with ``-o DIR`` it names each output file by a hash of the extracted text
@@ -62,6 +67,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import psutil
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -73,16 +79,26 @@ TRAFILATURA = BIN / "trafilatura"
 
 
 @dataclass
+class Timed:
+    """One command's process wall time, CPU and peak memory (MB) over its process tree."""
+
+    wall: float
+    cpu: float  # the command's and its waited-for children's
+    own_cpu: float  # the command's own process alone
+    peak_mb: float  # RSS summed over the tree
+    peak_pss_mb: float
+    peak_tree_mb: float | None  # distinct resident pages of the tree; None: not readable
+    code: int
+    out: str
+
+
+@dataclass
 class Result:
     client: str
     urls: int
     records: int
-    wall: float
-    cpu: float
-    peak_mb: float
-    peak_pss_mb: float
+    timed: Timed
     note: str = ""
-    own_cpu: float = 0.0  # of the command's own process, without its children
 
 
 def _tree_memory(
@@ -115,6 +131,43 @@ def _pss(pid: int) -> int:
     return 0
 
 
+_PRESENT = np.uint64(1 << 63)  # /proc/PID/pagemap, one 64-bit entry a virtual page
+_FRAME = np.uint64((1 << 55) - 1)  # bits 0-54: the page frame number of a present page
+_PAGE = os.sysconf("SC_PAGE_SIZE")
+
+
+def _frames(pid: int) -> np.ndarray[Any, np.dtype[np.uint64]]:
+    """Page frame numbers of every present page mapped by process ``pid`` (with repeats)."""
+    chunks = []
+    with (
+        Path(f"/proc/{pid}/maps").open(encoding="ascii", errors="replace") as maps,
+        Path(f"/proc/{pid}/pagemap").open("rb", buffering=0) as pagemap,
+    ):
+        for line in maps:
+            start, end = (int(bound, 16) for bound in line.split(" ", 1)[0].split("-"))
+            if start >= 1 << 47:  # [vsyscall]: above the user address space, not in pagemap
+                continue
+            pagemap.seek(start // _PAGE * 8)
+            chunks.append(pagemap.read((end - start) // _PAGE * 8))
+    entries = np.frombuffer(b"".join(chunks), dtype=np.uint64)
+    return entries[(entries & _PRESENT) != 0] & _FRAME
+
+
+def _resident(pids: list[int]) -> int | None:
+    """Bytes of RAM the processes ``pids`` hold together, each physical page once; None
+    when the kernel hides page frame numbers from this process (they read as 0)."""
+    found = []
+    for pid in pids:
+        try:
+            found.append(_frames(pid))
+        except (FileNotFoundError, ProcessLookupError, PermissionError):
+            continue  # exited between the listing and the read; or not ours to read
+    frames = np.concatenate(found) if found else np.empty(0, dtype=np.uint64)
+    if frames.size and not frames.any():
+        return None
+    return int(np.unique(frames).size) * _PAGE
+
+
 def _role(member: psutil.Process, root: psutil.Process) -> str:
     if member.pid == root.pid:
         return "main"
@@ -137,24 +190,22 @@ def _breakdown(peaks: dict[int, tuple[str, int]], sizes: dict[int, int] | None =
     return " + ".join(f"{role} {'+'.join(map(str, sizes))}" for role, sizes in roles.items())
 
 
-def _timed(
-    command: list[str], cwd: Path, stdout: Path | None = None
-) -> tuple[float, float, float, float, int, str, float]:
-    """(wall s, CPU s, peak tree RSS MB, peak tree PSS MB, exit code, stdout, CPU s of the
-    command's own process) of one command; its stdout goes to the file ``stdout`` instead
-    when given (and "" is returned). The peak RSS and PSS of each process of the tree, by
+def _timed(command: list[str], cwd: Path, stdout: Path | None = None) -> Timed:
+    """Run one command and measure it; its stdout goes to the file ``stdout`` instead when
+    given (and `Timed.out` is ""). The peak RSS and PSS of each process of the tree, by
     role, are printed."""
     sink = stdout.open("w", encoding="utf-8") if stdout is not None else subprocess.PIPE
     started = time.perf_counter()
     child = subprocess.Popen(command, cwd=cwd, stdout=sink, stderr=subprocess.DEVNULL, text=True)
     watched = psutil.Process(child.pid)
     peak = peak_pss = 0
+    peak_tree: int | None = 0
     peaks: dict[int, tuple[str, int]] = {}
     pss: dict[int, int] = {}
     done = threading.Event()
 
     def sample() -> None:
-        nonlocal peak, peak_pss
+        nonlocal peak, peak_pss, peak_tree
         for n in itertools.count():
             if done.is_set():
                 return
@@ -163,6 +214,9 @@ def _timed(
             except psutil.NoSuchProcess:
                 return
             peak, peak_pss = max(peak, rss), max(peak_pss, share)
+            if n % 25 == 0 and peak_tree is not None:
+                resident = _resident(list(peaks))
+                peak_tree = None if resident is None else max(peak_tree, resident)
             done.wait(0.02)
 
     sampler = threading.Thread(target=sample, daemon=True)
@@ -179,7 +233,8 @@ def _timed(
     cpu = usage.ru_utime + usage.ru_stime
     print(f"   peak RSS by process (MB): {_breakdown(peaks)}", flush=True)
     print(f"   peak PSS by process (MB): {_breakdown(peaks, pss)}", flush=True)
-    return wall, cpu, peak / 2**20, peak_pss / 2**20, child.returncode, out, own
+    tree = None if peak_tree is None else peak_tree / 2**20
+    return Timed(wall, cpu, own, peak / 2**20, peak_pss / 2**20, tree, child.returncode, out)
 
 
 def _own_cpu(pid: int) -> float:
@@ -210,7 +265,7 @@ def _run_scraper(urls: Path, work: Path, raw_only: bool, faults: bool) -> Result
     data = work / "data"
     command = [str(SCRAPER), "fetch-many", str(urls), "-c", str(_config(work / "b.toml", faults))]
     command += ["--data-dir", str(data)] + (["--raw-only"] if raw_only else [])
-    wall, cpu, peak, pss, code, out, own = _timed(command, work)
+    timed = _timed(command, work)
     count = len(urls.read_text().split())
     if raw_only:
         from scraper.store.warc import iter_pages
@@ -222,11 +277,12 @@ def _run_scraper(urls: Path, work: Path, raw_only: bool, faults: bool) -> Result
         asked = set(urls.read_text().split())
         records = _verified((_load(p) for p in (data / "clean").rglob("*.json")), asked, "url")
     rejects = len(list((data / "rejects").rglob("*.json"))) if (data / "rejects").exists() else 0
-    note = f"exit {code}; {out.strip().splitlines()[-1] if out.strip() else ''}"
+    out = timed.out.strip()
+    note = f"exit {timed.code}; {out.splitlines()[-1] if out else ''}"
     if rejects:
         note += f"; {rejects} rejects"
     name = "scraper --raw-only" if raw_only else "scraper fetch-many"
-    return Result(name, count, records, wall, cpu, peak, pss, note, own)
+    return Result(name, count, records, timed, note)
 
 
 def _trafilatura_config(work: Path) -> Path:
@@ -247,11 +303,11 @@ def _run_trafilatura(urls: Path, work: Path) -> Result:
     out = work / "trafilatura.jsonl"
     command = [str(TRAFILATURA), "-i", str(urls), "--json", "--with-metadata"]
     command += ["--parallel", "20", "--config-file", str(_trafilatura_config(work))]
-    wall, cpu, peak, pss, code, _, own = _timed(command, work, stdout=out)
+    timed = _timed(command, work, stdout=out)
     asked = set(urls.read_text().split())
     with out.open(encoding="utf-8") as lines:
         found = _verified((_record(line) for line in lines), asked, "source")
-    return Result("trafilatura CLI", len(asked), found, wall, cpu, peak, pss, f"exit {code}", own)
+    return Result("trafilatura CLI", len(asked), found, timed, f"exit {timed.code}")
 
 
 def _record(text: str) -> dict[str, Any]:
@@ -278,12 +334,10 @@ def _verified(records: Iterator[dict[str, Any]], asked: set[str], key: str) -> i
 def _run_baseline(urls: Path, work: Path) -> Result:
     out_dir = work / "baseline"
     command = [sys.executable, __file__, "baseline", str(urls), str(out_dir)]
-    wall, cpu, peak, pss, code, _, own = _timed(command, work)
+    timed = _timed(command, work)
     asked = set(urls.read_text().split())
     found = _verified((_load(path) for path in out_dir.glob("*.json")), asked, "source")
-    return Result(
-        "aiohttp+pool+trafilatura", len(asked), found, wall, cpu, peak, pss, f"exit {code}", own
-    )
+    return Result("aiohttp+pool+trafilatura", len(asked), found, timed, f"exit {timed.code}")
 
 
 # ------------------------------------------------------------------ the baseline client
@@ -325,18 +379,20 @@ async def _baseline(urls: list[str], out_dir: Path) -> None:
 
 
 def _row(r: Result) -> str:
-    rate = r.records / r.wall if r.wall else 0.0
+    t = r.timed
+    rate = r.records / t.wall if t.wall else 0.0
+    tree = "n/a" if t.peak_tree_mb is None else f"{t.peak_tree_mb:.0f}"
     return (
-        f"{r.client:<26} {r.urls:>6} {r.records:>6} {r.wall:>7.1f} {rate:>8.1f} "
-        f"{100 * (r.urls / r.wall) / LIMIT:>6.1f}% {1000 * r.cpu / max(r.urls, 1):>8.1f} "
-        f"{1000 * r.own_cpu / max(r.urls, 1):>8.2f} "
-        f"{r.peak_mb:>8.0f} {r.peak_pss_mb:>7.0f}  {r.note}"
+        f"{r.client:<26} {r.urls:>6} {r.records:>6} {t.wall:>7.1f} {rate:>8.1f} "
+        f"{100 * (r.urls / t.wall) / LIMIT:>6.1f}% {1000 * t.cpu / max(r.urls, 1):>8.1f} "
+        f"{1000 * t.own_cpu / max(r.urls, 1):>8.2f} "
+        f"{t.peak_mb:>8.0f} {t.peak_pss_mb:>7.0f} {tree:>7}  {r.note}"
     )
 
 
 HEADER = (
     f"{'client':<26} {'urls':>6} {'recs':>6} {'wall s':>7} {'pages/s':>8} {'of lim':>7} "
-    f"{'CPU ms/p':>8} {'own ms/p':>8} {'RSS MB':>8} {'PSS MB':>7}  note"
+    f"{'CPU ms/p':>8} {'own ms/p':>8} {'RSS MB':>8} {'PSS MB':>7} {'tree MB':>7}  note"
 )
 
 

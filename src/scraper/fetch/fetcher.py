@@ -33,7 +33,7 @@ from scraper.errors import (
 from scraper.fetch.http import Client, address_policy, fetch_page, make_client
 from scraper.fetch.page import FetchedPage
 from scraper.fetch.politeness import HostRegistry, HostSlots, Monotonic, Sleep, host_key
-from scraper.fetch.robots import RobotsCache, RobotsRules, rules_from
+from scraper.fetch.robots import RobotsCache, RobotsRules, robots_url, rules_from
 from scraper.settings import Politeness, Settings
 
 _BLOCKING = frozenset({401, 403, 451})
@@ -158,6 +158,10 @@ class Fetcher:
         self._monotonic = monotonic
         self._hosts = HostRegistry(monotonic, sleep)
         self._robots = RobotsCache()
+        self._prefetching: dict[str, asyncio.Task[None]] = {}  # by robots.txt URL
+        # What a background robots.txt load raised (StorageError, a bug), for the next
+        # `fetch` to raise: the caller sees it where it would have without the prefetch.
+        self._prefetch_failure: Exception | None = None
         self._client: Client | None = None
         self.max_in_flight = max_in_flight
         self.max_buffered = max(max_buffered, 1)
@@ -171,12 +175,60 @@ class Fetcher:
     async def __aexit__(
         self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
-        if self._client is not None:
-            await self._client.aclose()
-            self._client = None
+        try:
+            prefetching = list(self._prefetching.values())
+            for task in prefetching:
+                task.cancel()
+            if prefetching:
+                await asyncio.gather(*prefetching, return_exceptions=True)
+            self._prefetching.clear()  # a task cancelled before it started leaves its key
+        finally:
+            if self._client is not None:
+                await self._client.aclose()
+                self._client = None
+        if kind is None:
+            self._raise_prefetch_failure()  # no fetch came after it: not lost either
 
     def _politeness(self, request: FetchRequest) -> Politeness:
         return request.politeness or self.settings.politeness
+
+    def prefetch_robots(self, requests: Iterable[FetchRequest]) -> int:
+        """Start loading, in the background, the robots.txt of the origins of ``requests``
+        that `fetch` would load (same politeness, address refusals, host slots and delay),
+        for at most ``max_in_flight`` origins; `fetch` then finds their rules loaded or
+        loading. What a load raises, `fetch` raises (or ``async with`` on a clean exit).
+        Returns how many loads it started."""
+        policy = address_policy(self.settings)
+        loop = asyncio.get_running_loop()
+        started = 0
+        for request in requests:
+            if started >= self.max_in_flight:
+                break
+            politeness = self._politeness(request)
+            if not politeness.obey_robots or policy.hop_refusal(request.referrer, request.url):
+                continue
+            key = robots_url(request.url)  # parses: `hop_refusal` refused what does not
+            if key in self._robots or key in self._prefetching:
+                continue
+            slots = self._hosts.get(host_key(request.url), politeness)
+            task = loop.create_task(self._prefetch(key, slots, politeness.delay))
+            self._prefetching[key] = task
+            started += 1
+        return started
+
+    async def _prefetch(self, url: str, slots: HostSlots, delay: float) -> None:
+        try:
+            await self._robots.rules(url, lambda key: self._load_robots(key, slots, delay))
+        except Exception as exc:  # kept before any waiter on this origin resumes
+            if self._prefetch_failure is None:
+                self._prefetch_failure = exc
+        finally:
+            del self._prefetching[url]
+
+    def _raise_prefetch_failure(self) -> None:
+        failure, self._prefetch_failure = self._prefetch_failure, None
+        if failure is not None:
+            raise failure
 
     async def fetch(self, request: FetchRequest) -> FetchOutcome:
         """Fetch one request: robots.txt, the host's slot and delay, retries.
@@ -184,6 +236,7 @@ class Fetcher:
         Raises only for what is not the page's fault (a bug, or `StorageError` from the
         raw store); every fetch failure is in the outcome's ``error``.
         """
+        self._raise_prefetch_failure()
         # Before robots.txt, which would already be a request to the refused host.
         refusal = address_policy(self.settings).hop_refusal(request.referrer, request.url)
         if refusal is not None:
@@ -192,9 +245,13 @@ class Fetcher:
         slots = self._hosts.get(host_key(request.url), politeness)
         delay = politeness.delay
         if politeness.obey_robots:
-            rules = await self._robots.rules(
-                request.url, lambda url: self._load_robots(url, slots, politeness.delay)
-            )
+
+            async def load(url: str) -> RobotsRules:
+                # A waiter on a failed background load loads again: it raises that failure.
+                self._raise_prefetch_failure()
+                return await self._load_robots(url, slots, politeness.delay)
+
+            rules = await self._robots.rules(request.url, load)
             why = rules.refusal_for(request.url, self.settings.user_agent)
             if why is not None:
                 return FetchOutcome(request, None, RobotsDisallowed(request.url, why), 0)

@@ -65,6 +65,10 @@ class RobotsCache:
     def __init__(self) -> None:
         self._rules: dict[str, asyncio.Future[RobotsRules]] = {}
 
+    def __contains__(self, robots: str) -> bool:
+        """True when the rules at URL ``robots`` (a `robots_url`) are loaded or loading."""
+        return robots in self._rules
+
     async def rules(self, url: str, load: Callable[[str], Awaitable[RobotsRules]]) -> RobotsRules:
         """The rules for the origin of ``url``, calling ``load(robots_url)`` the first time."""
         key = robots_url(url)

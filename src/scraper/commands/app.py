@@ -95,12 +95,28 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
+# Cleaning is CPU-bound: past a few processes a core nothing gets faster, and a typo
+# such as --workers 100000 would otherwise fork until the machine runs out of memory.
+_WORKERS_PER_CORE = 4
+
+
+def _bounded_workers(value: int | None) -> int | None:
+    most = _WORKERS_PER_CORE * (os.cpu_count() or 1)
+    if value is not None and value > most:
+        raise typer.BadParameter(
+            f"{value} is more than {most} ({_WORKERS_PER_CORE} a core on this machine)"
+        )
+    return value
+
+
 WorkersOption = Annotated[
     int | None,
     typer.Option(
         "--workers",
         min=0,
-        help="Cleaning processes; 0 cleans in this process. [default: one per core]",
+        callback=_bounded_workers,
+        help="Cleaning processes; 0 cleans in this process, at most 4 a core. "
+        "[default: one per core]",
     ),
 ]
 RawOnlyOption = Annotated[

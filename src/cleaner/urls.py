@@ -30,6 +30,10 @@ _TRACKING_PARAMS = frozenset(
     }
 )
 _DEFAULT_PORTS = {"http": 80, "https": 443}
+# The longest URL the scraper requests or follows: what servers commonly take in a request
+# line (nginx's and aiohttp's buffers are 8 KB); past it a server answers 414 at best, and
+# a 10 MB "URL" from a hostile feed or file would be sent, logged and stored whole.
+MAX_URL_CHARS = 8192
 # What the WHATWG URL parser percent-encodes in a path too: C0 controls, space, DEL; and
 # what no one can see: C1 controls, bidi and other format characters, line separators.
 # Letters of any script stay as they are (record ids of existing records stay the same).

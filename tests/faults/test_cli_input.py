@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from scraper.discovery.links import absolute_url
 from tests.conftest import run_scraper
 from tests.faults.rawserver import RawServer, html
 
@@ -32,3 +33,46 @@ def test_an_absurd_worker_count_is_a_usage_error_before_any_fork(
     assert "--workers" in stderr and "100000 is more than" in stderr
     assert "Traceback" not in stderr
     assert hits == 0 and not (workdir / "data").exists()
+
+
+@pytest.mark.parametrize(
+    ("line", "says"),
+    [
+        (b"http://127.0.0.1/" + b"a" * 10_000_000, "line 2: over 8,192 bytes, too long for a URL"),
+        (b"http://127.0.0.1/caf\xe9", "line 2: not UTF-8 text"),
+        (b"http://127.0.0.1:99999/a", "line 2: Port out of range"),
+        (b"javascript:alert(1)", "line 2: not an absolute http(s) URL"),
+    ],
+)
+def test_a_bad_line_of_the_url_file_is_named_by_number_before_any_request(
+    line: bytes, says: str, workdir: Path
+) -> None:
+    async def main() -> tuple[int, str, int]:
+        async with RawServer({"/a": _PAGE}) as server:
+            (workdir / "urls.txt").write_bytes(server.url("/a").encode() + b"\n" + line + b"\n")
+            result = await asyncio.to_thread(run_scraper, "fetch-many", "urls.txt", cwd=workdir)
+            return result.returncode, result.stderr, sum(server.hits.values())
+
+    code, stderr, hits = asyncio.run(main())
+    assert code == 2, stderr
+    assert stderr.startswith(f"scraper: error: urls.txt: {says}"), stderr[:300]
+    assert len(stderr) < 300 and hits == 0
+
+
+def test_a_url_past_the_length_cap_is_refused_without_a_request(workdir: Path) -> None:
+    async def main() -> tuple[int, str, int]:
+        async with RawServer({}) as server:
+            url = server.url("/" + "a" * 9000)
+            result = await asyncio.to_thread(run_scraper, "fetch", url, cwd=workdir)
+            return result.returncode, result.stderr, sum(server.hits.values())
+
+    code, stderr, hits = asyncio.run(main())
+    assert code == 3, stderr
+    assert "refusing a URL of 9," in stderr and "Traceback" not in stderr
+    assert hits == 0
+
+
+def test_a_discovered_link_past_the_length_cap_is_not_followed() -> None:
+    base = "https://news.example/column/"
+    assert absolute_url("/" + "a" * 9000, base) is None
+    assert absolute_url("/" + "a" * 8000, base) == base[:-8] + "/" + "a" * 8000

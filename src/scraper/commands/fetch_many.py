@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 
 from cleaner import canonicalize_url
+from cleaner.urls import MAX_URL_CHARS
 from scraper.clock import utc_now
 from scraper.commands.app import Options, RawOnlyOption, WorkersOption, app, fail, shared
 from scraper.commands.exitcodes import ExitCode
@@ -22,12 +23,26 @@ from scraper.store.lock import LockHeld, RunLock
 
 
 def read_url_file(path: Path) -> Iterator[str]:
-    """The URLs of a file, one a line; blank lines and ``#`` comments are skipped."""
-    with path.open(encoding="utf-8") as handle:
-        for line in handle:
-            url = line.strip()
+    """The canonical URLs of a file, one a line; blank lines and ``#`` comments are skipped.
+
+    Raises:
+        OSError: the file cannot be read.
+        ValueError: a line that is not UTF-8 or not an http(s) URL, named by its number.
+    """
+    with path.open("rb") as handle:
+        # Read a line at most one byte past the cap, so a huge line is never held whole.
+        for number, raw in enumerate(iter(lambda: handle.readline(MAX_URL_CHARS + 1), b""), 1):
+            if len(raw.rstrip(b"\r\n")) > MAX_URL_CHARS:
+                raise ValueError(f"line {number}: over {MAX_URL_CHARS:,} bytes, too long for a URL")
+            try:
+                url = raw.decode("utf-8").strip()
+            except UnicodeDecodeError:
+                raise ValueError(f"line {number}: not UTF-8 text") from None
             if url and not url.startswith("#"):
-                yield url
+                try:
+                    yield canonicalize_url(url)
+                except ValueError as exc:
+                    raise ValueError(f"line {number}: {exc}") from None
 
 
 @app.command("fetch-many")
@@ -55,9 +70,8 @@ def fetch_many(
     """
     settings = options.settings()
     try:
-        urls = list(dict.fromkeys(read_url_file(file)))
-        links = [Link(url=canonicalize_url(url)) for url in urls]
-    except (OSError, UnicodeDecodeError) as exc:
+        links = [Link(url=url) for url in dict.fromkeys(read_url_file(file))]
+    except OSError as exc:
         fail(ExitCode.USAGE, f"cannot read {file}: {exc}")
     except ValueError as exc:
         fail(ExitCode.USAGE, f"{file}: {exc}")

@@ -11,7 +11,7 @@ from urllib.parse import urljoin, urlsplit, urlunsplit
 from selectolax.lexbor import LexborHTMLParser
 
 from cleaner.dates import normalize_date
-from cleaner.urls import canonicalize_url
+from cleaner.urls import MAX_URL_CHARS, canonicalize_url
 
 _RFC822_HINT = re.compile(r"[A-Za-z]{3},?\s+\d|\d{1,2}\s+[A-Za-z]{3}\s+\d{2,4}")
 
@@ -32,7 +32,7 @@ def absolute_url(href: str | None, base_url: str) -> str | None:
     if not href:
         return None
     href = href.strip()
-    if not href or href.startswith("#"):
+    if not href or href.startswith("#") or len(href) > MAX_URL_CHARS:
         return None
     try:
         if href.startswith(("https://", "http://")) and "/." not in href:

@@ -19,6 +19,8 @@ from dataclasses import dataclass
 
 from yarl import URL
 
+from cleaner.urls import MAX_URL_CHARS
+
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 _LOCAL_NAMES = frozenset({"localhost", "localhost.localdomain", "ip6-localhost"})
 # RFC 6761 and RFC 7686: these names never resolve, so never send them to a DNS server.
@@ -101,6 +103,8 @@ class AddressPolicy:
 
     def hop_refusal(self, from_url: str | None, to_url: str) -> str | None:
         """Why the scraper must not go from ``from_url`` to ``to_url``, or None when it may."""
+        if len(to_url) > MAX_URL_CHARS:
+            return f"refusing a URL of {len(to_url):,} characters (at most {MAX_URL_CHARS:,})"
         try:
             target = parse_url(to_url)
             hostname = target.raw_host

@@ -195,6 +195,7 @@ def _timed(command: list[str], cwd: Path, stdout: Path | None = None) -> Timed:
     given (and `Timed.out` is ""). The peak RSS and PSS of each process of the tree, by
     role, are printed."""
     sink = stdout.open("w", encoding="utf-8") if stdout is not None else subprocess.PIPE
+    machine = _cpu_times()
     started = time.perf_counter()
     child = subprocess.Popen(command, cwd=cwd, stdout=sink, stderr=subprocess.DEVNULL, text=True)
     watched = psutil.Process(child.pid)
@@ -233,8 +234,26 @@ def _timed(command: list[str], cwd: Path, stdout: Path | None = None) -> Timed:
     cpu = usage.ru_utime + usage.ru_stime
     print(f"   peak RSS by process (MB): {_breakdown(peaks)}", flush=True)
     print(f"   peak PSS by process (MB): {_breakdown(peaks, pss)}", flush=True)
+    print(f"   machine during the run: {_machine_share(machine, _cpu_times())}", flush=True)
     tree = None if peak_tree is None else peak_tree / 2**20
     return Timed(wall, cpu, own, peak / 2**20, peak_pss / 2**20, tree, child.returncode, out)
+
+
+def _cpu_times() -> list[int]:
+    """The machine's CPU time by kind since boot, in clock ticks (/proc/stat's ``cpu``
+    line: user, nice, system, idle, iowait, irq, softirq, steal, ...)."""
+    with Path("/proc/stat").open(encoding="ascii") as stat:
+        return [int(ticks) for ticks in stat.readline().split()[1:9]]
+
+
+def _machine_share(before: list[int], after: list[int]) -> str:
+    """How busy the machine was between two `_cpu_times` readings, and how much of its
+    time the hypervisor gave to other machines (steal): a run with steal is slower for
+    reasons outside it, so only rows with similar figures compare."""
+    spent = [b - a for a, b in zip(before, after, strict=True)]
+    total = sum(spent) or 1
+    idle, steal = spent[3] + spent[4], spent[7]
+    return f"busy {100 * (total - idle - steal) / total:.0f} %, steal {100 * steal / total:.1f} %"
 
 
 def _own_cpu(pid: int) -> float:

@@ -11,6 +11,7 @@ ScraperError
 │   │   └── Blocked              401/403/451: the site refused us
 │   ├── NotHTML                  the response is not an HTML page
 │   └── RobotsDisallowed         robots.txt forbids the URL, or could not be read (RFC 9309)
+│       └── RobotsUnreachable    could not be read (network error, 429, 5xx): not for good
 ├── StorageError                 a record or raw page could not be written
 └── ConfigError                  settings or sources are invalid
 """
@@ -82,6 +83,13 @@ class NotHTML(FetchError):
 
 class RobotsDisallowed(FetchError):
     reason = RejectReason.ROBOTS_DISALLOWED
+
+
+class RobotsUnreachable(RobotsDisallowed):
+    """The host is skipped as disallowed (RFC 9309), but only until robots.txt answers
+    again: a down host is a network failure worth a look (exit 11), not a settled page."""
+
+    reason = RejectReason.NETWORK_ERROR
 
 
 class StorageError(ScraperError):

@@ -4,15 +4,17 @@ any request, never a fork storm, a traceback or a request no server would take."
 from __future__ import annotations
 
 import asyncio
+import subprocess
 from pathlib import Path
 
 import pytest
 
 from scraper.discovery.links import absolute_url
 from tests.conftest import run_scraper
-from tests.faults.rawserver import RawServer, html
+from tests.faults.rawserver import RawServer, html, reply
 
 _PAGE = html("<html><title>x</title><p>y</p></html>")
+Result = subprocess.CompletedProcess[str]
 
 
 @pytest.mark.parametrize("command", ["fetch-many", "run"])
@@ -76,3 +78,33 @@ def test_a_discovered_link_past_the_length_cap_is_not_followed() -> None:
     base = "https://news.example/column/"
     assert absolute_url("/" + "a" * 9000, base) is None
     assert absolute_url("/" + "a" * 8000, base) == base[:-8] + "/" + "a" * 8000
+
+
+def test_an_unreachable_robots_txt_fails_the_run_and_the_next_run_fetches_the_page(
+    workdir: Path,
+) -> None:
+    article = "<html><title>Rivers</title><body><article><h1>Rivers</h1>" + (
+        "<p>Rivers carry water and silt down to the sea, and towns grow on their banks.</p>" * 12
+    )
+    routes = {"/robots.txt": reply(503), "/a": html(article + "</article></body></html>")}
+    (workdir / "fast.toml").write_text(
+        "[settings]\nallow_private_addresses = true\n[settings.politeness]\ndelay = 0\n",
+        encoding="utf-8",
+    )
+    args = ("fetch-many", "urls.txt", "-c", "fast.toml", "--retries", "0", "--workers", "0")
+
+    async def main() -> tuple[Result, Result, int]:
+        async with RawServer(routes) as server:
+            (workdir / "urls.txt").write_text(server.url("/a") + "\n", encoding="utf-8")
+            down = await asyncio.to_thread(run_scraper, *args, cwd=workdir)
+            hits = server.hits["/a"]
+            routes["/robots.txt"] = reply(404)
+            up = await asyncio.to_thread(run_scraper, *args, cwd=workdir)
+            return down, up, hits
+
+    down, up, hits = asyncio.run(main())
+    # The host is skipped while robots.txt is down (RFC 9309), but as a failure, not settled.
+    assert down.returncode == 11, down.stderr
+    assert "network_error 1" in down.stdout and hits == 0
+    assert up.returncode == 0, up.stderr
+    assert "1 saved" in up.stdout

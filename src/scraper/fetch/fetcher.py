@@ -29,6 +29,7 @@ from scraper.errors import (
     HTTPStatusError,
     NetworkError,
     RobotsDisallowed,
+    RobotsUnreachable,
 )
 from scraper.fetch.http import Client, address_policy, fetch_page, make_client
 from scraper.fetch.page import FetchedPage
@@ -254,7 +255,8 @@ class Fetcher:
             rules = await self._robots.rules(request.url, load)
             why = rules.refusal_for(request.url, self.settings.user_agent)
             if why is not None:
-                return FetchOutcome(request, None, RobotsDisallowed(request.url, why), 0)
+                kind = RobotsUnreachable if rules.unreachable else RobotsDisallowed
+                return FetchOutcome(request, None, kind(request.url, why), 0)
             asked = rules.crawl_delay(self.settings.user_agent)
             if asked is not None:
                 delay = max(delay, min(asked, politeness.max_crawl_delay))

@@ -36,6 +36,11 @@ class RobotsRules:
             return "disallowed by robots.txt"
         return None
 
+    @property
+    def unreachable(self) -> bool:
+        """True when robots.txt could not be read (only then is ``refusal`` set)."""
+        return self.refusal is not None
+
     def crawl_delay(self, user_agent: str) -> float | None:
         """The Crawl-delay the site asks of us, uncapped (the caller caps it)."""
         return None if self.parser is None else self.parser.crawl_delay(user_agent)

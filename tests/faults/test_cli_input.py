@@ -4,17 +4,21 @@ any request, never a fork storm, a traceback or a request no server would take."
 from __future__ import annotations
 
 import asyncio
+import os
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from scraper.discovery.links import absolute_url
-from tests.conftest import run_scraper
+from tests.conftest import SCRAPER, run_scraper
 from tests.faults.rawserver import RawServer, html, reply
+from tests.faults.test_memory import _PEAK
 
 _PAGE = html("<html><title>x</title><p>y</p></html>")
 Result = subprocess.CompletedProcess[str]
+_URL = "https://news.example/a"
 
 
 @pytest.mark.parametrize("command", ["fetch-many", "run"])
@@ -108,3 +112,34 @@ def test_an_unreachable_robots_txt_fails_the_run_and_the_next_run_fetches_the_pa
     assert "network_error 1" in down.stdout and hits == 0
     assert up.returncode == 0, up.stderr
     assert "1 saved" in up.stdout
+
+
+def test_clean_reads_a_huge_input_only_as_far_as_a_page_can_go(workdir: Path) -> None:
+    image = workdir / "disk.img"
+    image.touch()
+    os.truncate(image, 2**28)  # 256 MiB, sparse: no disk used
+    results = []
+    for source in ("disk.img", "-"):
+        with image.open("rb") as stdin:
+            measured = subprocess.run(
+                [sys.executable, "-c", _PEAK, str(SCRAPER), "clean", source, "--url", _URL],
+                cwd=workdir,
+                stdin=stdin,
+                capture_output=True,
+                text=True,
+                timeout=60,
+                check=True,
+            )
+        results.append(tuple(map(int, measured.stdout.split())))
+    # Exit 8, as for any page over the cap, without holding the file: modules ~65 MB.
+    assert all(code == 8 and peak_kb < 160 * 1024 for code, peak_kb in results), results
+    with image.open("rb") as stdin:
+        piped = subprocess.run(
+            [str(SCRAPER), "clean", "-", "--url", _URL],
+            stdin=stdin,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    assert "standard input: not an article (over 20,971,520 bytes" in piped.stderr

@@ -14,6 +14,7 @@ import typer
 
 from cleaner import Article, ExtractionError, declared_url, extract, extract_text
 from cleaner.decode import decode_html
+from cleaner.limits import MAX_INPUT_BYTES
 from cleaner.sniff import refuse_binary
 from scraper.commands.app import Options, app, fail, shared
 from scraper.commands.exitcodes import ExitCode, exit_code_for
@@ -23,6 +24,9 @@ from scraper.store.records import to_json
 _HTML_START = re.compile(r"<(?:!doctype|html|head|body|meta|div|p|article)\b", re.IGNORECASE)
 _SNIFF_CHARS = 4096
 STDIN = Path("-")
+# The cleaner caps a page at MAX_INPUT_BYTES (of HTML) or characters (of text); a text in
+# UTF-32 takes 4 bytes a character, so no file longer than this can be cleaned.
+_MAX_READ = 4 * MAX_INPUT_BYTES
 
 
 class PageFailure(Exception):
@@ -81,10 +85,22 @@ def _files(folder: Path) -> Iterator[Path]:
 
 
 def _read(path: Path) -> bytes:
+    """The bytes of ``path``, read only as far as any page can go: /dev/zero, a pipe that
+    never ends or a disk image would otherwise be held whole, gigabytes of it."""
     try:
-        return sys.stdin.buffer.read() if path == STDIN else path.read_bytes()
+        if path == STDIN:
+            raw = sys.stdin.buffer.read(_MAX_READ + 1)
+        else:
+            with path.open("rb") as handle:
+                raw = handle.read(_MAX_READ + 1)
     except OSError as exc:
         raise PageFailure(ExitCode.USAGE, f"cannot read {path}: {exc.strerror or exc}") from exc
+    if len(raw) > _MAX_READ:
+        name = "standard input" if path == STDIN else str(path)
+        raise PageFailure(
+            ExitCode.TOO_LARGE, f"{name}: not an article (over {_MAX_READ:,} bytes, too large)"
+        )
+    return raw
 
 
 @app.command()
@@ -121,9 +137,9 @@ def clean(
     a folder as JSON Lines (one record a line; pages that fail are reported on stderr).
 
     Exit codes: 0 ok, 2 unreadable file or no usable URL, 7 not a page (a PDF, an archive,
-    an image), 9 not an article, 13 a listing page (an aggregator's columnist or newspaper
-    page); for a folder: 0 every page a record or not an article (counted in the summary),
-    11 some pages could not be read or had no usable URL.
+    an image), 8 too large, 9 not an article, 13 a listing page (an aggregator's columnist
+    or newspaper page); for a folder: 0 every page a record or not an article (counted in
+    the summary), 11 some pages could not be read or had no usable URL.
     """
     started = time.monotonic()
     when = _aware(fetched_at) if fetched_at is not None else None

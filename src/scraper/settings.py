@@ -246,6 +246,24 @@ def apply_overrides(settings: Settings, changes: dict[str, Any], origin: str = "
 
 
 _TOP_LEVEL = ("settings", "sources")
+# Far above any real config (100,000 source URLs take ~8 MB); -c /dev/zero, or a config
+# path that is a disk image, would otherwise be read whole, gigabytes of it.
+MAX_CONFIG_BYTES = 16 * 1024 * 1024
+
+
+def read_config_text(path: Path) -> str:
+    """The text of a TOML config file.
+
+    Raises:
+        OSError: the file cannot be read.
+        UnicodeDecodeError: it is not UTF-8.
+        ConfigError: it is over MAX_CONFIG_BYTES.
+    """
+    with path.open("rb") as handle:
+        raw = handle.read(MAX_CONFIG_BYTES + 1)
+    if len(raw) > MAX_CONFIG_BYTES:
+        raise ConfigError(f"{path}: over {MAX_CONFIG_BYTES:,} bytes, too large for a config")
+    return raw.decode("utf-8")
 
 
 def load_settings(path: Path | None) -> Settings:
@@ -253,7 +271,7 @@ def load_settings(path: Path | None) -> Settings:
     if path is None:
         return Settings()
     try:
-        document = tomllib.loads(path.read_text(encoding="utf-8"))
+        document = tomllib.loads(read_config_text(path))
     except OSError as exc:
         raise ConfigError(f"cannot read {path}: {exc.strerror}") from exc
     except UnicodeDecodeError as exc:

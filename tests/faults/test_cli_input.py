@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -14,7 +13,7 @@ import pytest
 from scraper.discovery.links import absolute_url
 from tests.conftest import SCRAPER, run_scraper
 from tests.faults.rawserver import RawServer, html, reply
-from tests.faults.test_memory import _PEAK
+from tests.faults.test_memory import exit_and_peak
 
 _PAGE = html("<html><title>x</title><p>y</p></html>")
 Result = subprocess.CompletedProcess[str]
@@ -121,16 +120,7 @@ def test_clean_reads_a_huge_input_only_as_far_as_a_page_can_go(workdir: Path) ->
     results = []
     for source in ("disk.img", "-"):
         with image.open("rb") as stdin:
-            measured = subprocess.run(
-                [sys.executable, "-c", _PEAK, str(SCRAPER), "clean", source, "--url", _URL],
-                cwd=workdir,
-                stdin=stdin,
-                capture_output=True,
-                text=True,
-                timeout=60,
-                check=True,
-            )
-        results.append(tuple(map(int, measured.stdout.split())))
+            results.append(exit_and_peak(["clean", source, "--url", _URL], workdir, stdin))
     # Exit 8, as for any page over the cap, without holding the file: modules ~65 MB.
     assert all(code == 8 and peak_kb < 160 * 1024 for code, peak_kb in results), results
     with image.open("rb") as stdin:
@@ -143,3 +133,18 @@ def test_clean_reads_a_huge_input_only_as_far_as_a_page_can_go(workdir: Path) ->
             check=False,
         )
     assert "standard input: not an article (over 20,971,520 bytes" in piped.stderr
+
+
+@pytest.mark.parametrize("command", [("fetch", _URL), ("run",)])
+def test_a_huge_config_file_is_refused_without_being_read_whole(
+    command: tuple[str, ...], workdir: Path
+) -> None:
+    image = workdir / "disk.img"
+    image.touch()
+    os.truncate(image, 2**28)  # 256 MiB, sparse
+    code, peak_kb = exit_and_peak([*command, "-c", "disk.img"], workdir)
+    assert code in (2, 12) and peak_kb < 160 * 1024, (code, peak_kb)  # run: 12, bad config
+    said = run_scraper(*command, "-c", "disk.img", cwd=workdir)
+    assert (
+        said.stderr == "scraper: error: disk.img: over 16,777,216 bytes, too large for a config\n"
+    )

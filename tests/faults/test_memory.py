@@ -7,6 +7,7 @@ from __future__ import annotations
 import subprocess
 import sys
 from pathlib import Path
+from typing import IO
 
 from pytest_httpserver import HTTPServer
 
@@ -26,6 +27,21 @@ print(code, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
 """
 
 
+def exit_and_peak(args: list[str], cwd: Path, stdin: IO[bytes] | None = None) -> tuple[int, int]:
+    """The exit code of a `scraper` command and its peak RSS in kB."""
+    measured = subprocess.run(
+        [sys.executable, "-c", _PEAK, str(SCRAPER), *args],
+        cwd=cwd,
+        stdin=stdin,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    code, peak_kb = map(int, measured.stdout.split())
+    return code, peak_kb
+
+
 def test_a_run_over_many_8_mb_pages_holds_only_a_few_of_them(
     httpserver: HTTPServer, workdir: Path
 ) -> None:
@@ -39,16 +55,7 @@ def test_a_run_over_many_8_mb_pages_holds_only_a_few_of_them(
     (workdir / "urls.txt").write_text("\n".join(urls) + "\n", encoding="utf-8")
     (workdir / "fast.toml").write_text("[settings.politeness]\ndelay = 0\n", encoding="utf-8")
 
-    measured = subprocess.run(
-        [sys.executable, "-c", _PEAK, str(SCRAPER), "fetch-many", "urls.txt", "-c", "fast.toml"],
-        cwd=workdir,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=True,
-    )
-
-    code, peak_kb = map(int, measured.stdout.split())
+    code, peak_kb = exit_and_peak(["fetch-many", "urls.txt", "-c", "fast.toml"], workdir)
     assert code == 11  # every page over the cleaner's 5 MB input cap: a too_large reject
     rejects = list((workdir / "data" / "rejects").rglob("*.json"))
     assert len(rejects) == PAGES

@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from cleaner.urls import is_http_url
 from scraper.discovery.errors import DiscoveryError
 from scraper.errors import ConfigError
-from scraper.settings import Politeness, Settings, describe_invalid
+from scraper.settings import Politeness, Settings, describe_invalid, read_config_text
 
 SourceKind = Literal["aggregator", "feed", "sitemap"]
 _NAME = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
@@ -186,7 +186,7 @@ def load_sources(path: Path | str) -> SourcesConfig:
     """
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_config_text(path)
     except OSError as exc:
         raise ConfigError(f"cannot read sources file {path}: {exc.strerror or exc}") from exc
     except UnicodeDecodeError as exc:
